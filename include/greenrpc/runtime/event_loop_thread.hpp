@@ -1,0 +1,40 @@
+#pragma once
+// A thread running an EpollScheduler + Reactor. Work reaches it through post() / spawn_fiber();
+// stop() wakes its main fiber, which returns once `on_stop` (if any) is done and every fiber
+// that was started on it has finished.
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace greenrpc {
+
+class Reactor;
+
+class EventLoopThread {
+ public:
+  // `name` shows in top/gdb (15 chars max).
+  explicit EventLoopThread(std::string name = "greenrpc");
+  ~EventLoopThread();  // stops and joins
+  EventLoopThread(const EventLoopThread&) = delete;
+  EventLoopThread& operator=(const EventLoopThread&) = delete;
+
+  // Thread-safe. Runs `task` on the loop thread's scheduler (short work) ...
+  void post(std::function<void()> task);
+  // ... or in a new fiber there (may block, sleep, do I/O).
+  void spawn_fiber(std::function<void()> fn);
+  // Thread-safe and idempotent: asks the loop to finish and joins it (unless called on the loop
+  // thread itself, then only asks). Fibers still running must finish on their own first: cancel
+  // their I/O from a posted task before calling stop().
+  void stop();
+  Reactor& reactor() const { return *reactor_; }
+  bool on_this_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+  Reactor* reactor_ = nullptr;
+  std::thread thread_;
+};
+
+}  // namespace greenrpc

@@ -1,0 +1,91 @@
+#pragma once
+// One per runtime thread: the epoll set, the timer heap, and the cross-thread task queue.
+// The scheduling algorithm (EpollScheduler) calls poll() when no fiber is ready, and every few
+// picks under load so that I/O and timers are never starved by busy fibers.
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "greenrpc/runtime/deadline.hpp"
+#include "greenrpc/runtime/waiter.hpp"
+
+namespace greenrpc {
+
+// A file descriptor registered with a reactor. The generation makes events for a closed and
+// reused fd number harmless: they no longer match the slot and are dropped.
+struct FdRegistration {
+  std::uint32_t index = UINT32_MAX;
+  std::uint32_t generation = 0;
+  bool valid() const { return index != UINT32_MAX; }
+};
+
+enum class IoDirection { read, write };
+
+class Reactor {
+ public:
+  Reactor();
+  ~Reactor();
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  // The reactor of the calling thread, or nullptr on a thread without a greenrpc runtime.
+  static Reactor* current() noexcept;
+
+  // Thread-safe: runs `task` on this reactor's thread, in the scheduler loop (on a small stack:
+  // keep it short — wake a fiber or spawn one). Tasks run in posting order.
+  void post(std::function<void()> task);
+  // Thread-safe: interrupts epoll_wait (used by the scheduler's notify()).
+  void wake_up() noexcept;
+
+  // Fd registration (owner thread only). Registered edge-triggered for read and write.
+  FdRegistration add_fd(int fd);
+  // Wakes any parked waiter with `cancelled`, then forgets the fd. Call before close().
+  void remove_fd(FdRegistration& reg);
+  // Parks the calling fiber until the fd is ready in `dir`, the deadline passes, or the
+  // registration is cancelled. Try the syscall first; call this only after EAGAIN.
+  Waiter::Result wait_fd(const FdRegistration& reg, IoDirection dir, Deadline deadline);
+  // Wakes with `cancelled` whoever waits on the fd (e.g. a server shutting a connection down).
+  void cancel_fd(const FdRegistration& reg);
+
+  // Runs one round: ready fds, expired timers, posted tasks. `until` bounds the sleep (may
+  // return early). Called by the scheduler; returns the number of fibers made ready.
+  std::size_t poll(Clock::time_point until);
+  bool has_ready_work() const noexcept { return posted_flag_.load(std::memory_order_relaxed); }
+  std::size_t registered_fds() const noexcept { return live_fds_; }
+
+ private:
+  friend class Waiter;
+  friend class EpollScheduler;
+  using TimerMap = std::multimap<Clock::time_point, Waiter*>;
+
+  struct Slot {
+    int fd = -1;
+    std::uint32_t generation = 0;
+    Waiter* reader = nullptr;
+    Waiter* writer = nullptr;
+  };
+  Slot* slot_for(const FdRegistration& reg);
+  std::size_t run_timers(Clock::time_point now);
+  std::size_t run_posted();
+
+  int epoll_fd_ = -1;
+  int event_fd_ = -1;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::size_t live_fds_ = 0;
+  TimerMap timers_;
+  std::vector<epoll_event> events_;
+
+  std::mutex post_mutex_;
+  std::vector<std::function<void()>> posted_;
+  std::vector<std::function<void()>> running_;
+  std::atomic<bool> posted_flag_{false};
+  std::atomic<bool> wake_pending_{false};
+};
+
+}  // namespace greenrpc

@@ -1,0 +1,25 @@
+#pragma once
+// Fiber stacks with a guard page, recycled through a process-wide cache so that a new connection
+// costs no mmap/mprotect in steady state. Overflow faults on the guard page instead of silently
+// corrupting a neighbour (which Boost's pooled_fixedsize_stack would do).
+#include <boost/context/stack_context.hpp>
+#include <cstddef>
+
+namespace greenrpc {
+
+class GuardedStackPool {
+ public:
+  static constexpr std::size_t kDefaultStackSize = 128 * 1024;
+
+  explicit GuardedStackPool(std::size_t stack_size = kDefaultStackSize) noexcept;
+  boost::context::stack_context allocate();
+  void deallocate(boost::context::stack_context& sctx) noexcept;
+
+  // Stacks currently cached for reuse (all sizes), for tests and metrics.
+  static std::size_t cached();
+
+ private:
+  std::size_t size_;  // usable bytes, page-rounded, excluding the guard page
+};
+
+}  // namespace greenrpc

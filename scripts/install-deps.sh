@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages greenrpc needs to build, test and run its demo.
+# Idempotent: silent and fast when everything is already installed.
+set -euo pipefail
+packages=(
+  g++ make pkg-config meson ninja-build
+  libboost-fiber-dev libboost-context-dev libmsgpack-cxx-dev libssl-dev libgtest-dev
+  libsqlite3-dev
+  redis-tools redis-server python3 python3-redis python3-msgpack
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# redis-server is only a benchmark peer; never leave a system instance listening.
+if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now redis-server >/dev/null 2>&1 || true; fi
+$sudo service redis-server stop >/dev/null 2>&1 || true

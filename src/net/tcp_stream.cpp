@@ -1,0 +1,162 @@
+#include "greenrpc/net/tcp_stream.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "address.hpp"
+#include "greenrpc/net/errors.hpp"
+#include "greenrpc/runtime/errors.hpp"
+
+namespace greenrpc {
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+}  // namespace
+
+Endpoint peer_endpoint(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return Endpoint{"unknown", 0};
+  return net_detail::to_endpoint(reinterpret_cast<sockaddr*>(&ss));
+}
+
+TcpStream::TcpStream(int fd, Endpoint peer) : fd_(fd), peer_(std::move(peer)), reactor_(Reactor::current()) {
+  if (!reactor_) {
+    ::close(fd);
+    throw std::logic_error("greenrpc::TcpStream must be created on a greenrpc runtime thread");
+  }
+  int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  reg_ = reactor_->add_fd(fd_);
+}
+
+TcpStream::~TcpStream() { close(); }
+
+void TcpStream::close() {
+  if (fd_ < 0) return;
+  reactor_->remove_fd(reg_);  // wakes parked fibers before the fd number can be reused
+  ::close(fd_);
+  fd_ = -1;
+}
+
+void TcpStream::cancel() {
+  cancelled_ = true;
+  reactor_->cancel_fd(reg_);
+}
+
+void TcpStream::shutdown_write() {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
+void TcpStream::wait(IoDirection dir, Deadline deadline, const char* op) {
+  switch (reactor_->wait_fd(reg_, dir, deadline)) {
+    case Waiter::Result::woken:
+      return;
+    case Waiter::Result::timed_out:
+      throw TimeoutError(std::string(op) + " timed out (" + peer_.to_string() + ")");
+    case Waiter::Result::cancelled:
+      cancelled_ = true;
+      throw CancelledError(std::string(op) + " cancelled (" + peer_.to_string() + ")");
+  }
+}
+
+std::size_t TcpStream::read_some(std::span<char> buf, Deadline deadline) {
+  for (;;) {
+    if (cancelled_ || fd_ < 0) throw CancelledError("read on a cancelled stream (" + peer_.to_string() + ")");
+    ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      wait(IoDirection::read, deadline, "read");
+    } else if (err != EINTR) {
+      if (err == ECONNRESET) return 0;  // a reset peer is gone, like an orderly close
+      throw IoError("read from " + peer_.to_string() + ": " + errno_text(err), err);
+    }
+  }
+}
+
+void TcpStream::write_all(std::span<const std::string_view> parts, Deadline deadline) {
+  constexpr std::size_t kMaxIov = 64;
+  std::size_t part = 0, offset = 0;  // first unsent byte
+  while (part < parts.size()) {
+    if (cancelled_ || fd_ < 0) throw CancelledError("write on a cancelled stream (" + peer_.to_string() + ")");
+    iovec iov[kMaxIov];
+    std::size_t count = 0;
+    for (std::size_t i = part; i < parts.size() && count < kMaxIov; ++i) {
+      std::size_t skip = (i == part) ? offset : 0;
+      if (parts[i].size() == skip) continue;
+      iov[count].iov_base = const_cast<char*>(parts[i].data() + skip);
+      iov[count].iov_len = parts[i].size() - skip;
+      ++count;
+    }
+    if (count == 0) return;
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK) {
+        wait(IoDirection::write, deadline, "write");
+        continue;
+      }
+      if (err == EINTR) continue;
+      throw IoError("write to " + peer_.to_string() + ": " + errno_text(err), err);
+    }
+    // Advance past what was sent.
+    auto sent = static_cast<std::size_t>(n);
+    while (part < parts.size() && sent > 0) {
+      std::size_t left = parts[part].size() - offset;
+      if (sent >= left) {
+        sent -= left;
+        ++part;
+        offset = 0;
+      } else {
+        offset += sent;
+        sent = 0;
+      }
+    }
+    while (part < parts.size() && parts[part].size() == offset) {
+      ++part;
+      offset = 0;
+    }
+  }
+}
+
+std::unique_ptr<TcpStream> TcpStream::connect(const std::string& host, std::uint16_t port, Deadline deadline) {
+  const Endpoint target{host, port};
+  int last_error = 0;
+  for (const auto& addr : net_detail::resolve(host, port, false, deadline)) {
+    int fd = ::socket(addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last_error = errno;
+      continue;
+    }
+    auto stream = std::make_unique<TcpStream>(fd, net_detail::to_endpoint(reinterpret_cast<const sockaddr*>(&addr.addr)));
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr.addr), addr.len) == 0) return stream;
+    if (errno != EINPROGRESS) {
+      last_error = errno;
+      continue;
+    }
+    try {
+      stream->wait(IoDirection::write, deadline, "connect");
+    } catch (const TimeoutError&) {
+      throw ConnectError("connect to " + target.to_string() + " timed out", ETIMEDOUT);
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err == 0) return stream;
+    last_error = err;
+  }
+  throw ConnectError("connect to " + target.to_string() + ": " + errno_text(last_error), last_error);
+}
+
+}  // namespace greenrpc

@@ -1,0 +1,62 @@
+#include "greenrpc/runtime/one_shot_event.hpp"
+
+#include "greenrpc/runtime/reactor.hpp"
+#include "greenrpc/runtime/waiter.hpp"
+
+namespace greenrpc {
+
+void OneShotEvent::set() {
+  Reactor* reactor;
+  {
+    std::lock_guard lock(mutex_);
+    if (set_) return;
+    set_ = true;
+    cv_.notify_all();
+    reactor = fiber_reactor_;
+  }
+  if (!reactor) return;
+  if (reactor == Reactor::current()) {
+    std::lock_guard lock(mutex_);
+    if (fiber_waiter_) fiber_waiter_->wake();
+    return;
+  }
+  // Another thread's fiber: deliver the wake through its reactor. The waiter may have timed out
+  // and left by the time the task runs, hence the re-check on the owning thread.
+  reactor->post([self = shared_from_this()] {
+    std::lock_guard lock(self->mutex_);
+    if (self->fiber_waiter_) self->fiber_waiter_->wake();
+  });
+}
+
+bool OneShotEvent::is_set() const {
+  std::lock_guard lock(mutex_);
+  return set_;
+}
+
+bool OneShotEvent::wait(Deadline deadline) {
+  if (Reactor* reactor = Reactor::current()) {
+    Waiter waiter;
+    {
+      std::lock_guard lock(mutex_);
+      if (set_) return true;
+      if (fiber_waiter_) throw std::logic_error("greenrpc::OneShotEvent: only one fiber may wait at a time");
+      fiber_reactor_ = reactor;
+      fiber_waiter_ = &waiter;
+    }
+    // No other fiber of this thread runs between unlocking and parking, so a set() from this
+    // thread cannot slip in between; one from another thread arrives as a posted task.
+    waiter.park(deadline);
+    std::lock_guard lock(mutex_);
+    fiber_waiter_ = nullptr;
+    fiber_reactor_ = nullptr;
+    return set_;
+  }
+  std::unique_lock lock(mutex_);
+  if (deadline.is_never()) {
+    cv_.wait(lock, [&] { return set_; });
+    return true;
+  }
+  return cv_.wait_until(lock, deadline.time_point(), [&] { return set_; });
+}
+
+}  // namespace greenrpc

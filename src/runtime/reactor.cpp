@@ -1,0 +1,228 @@
+#include "greenrpc/runtime/reactor.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <boost/fiber/context.hpp>
+#include <cerrno>
+#include <system_error>
+
+namespace greenrpc {
+namespace {
+
+constexpr std::uint64_t kEventFdTag = ~std::uint64_t{0};
+constexpr std::uint32_t kEpollFlags = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+
+std::uint64_t tag_of(std::uint32_t index, std::uint32_t generation) {
+  return (std::uint64_t{generation} << 32) | index;
+}
+
+}  // namespace
+
+Reactor::Reactor() {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (event_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.u64 = kEventFdTag;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, event_fd_, &ev) < 0)
+    throw std::system_error(errno, std::generic_category(), "epoll_ctl(eventfd)");
+  events_.resize(256);
+}
+
+Reactor::~Reactor() {
+  ::close(event_fd_);
+  ::close(epoll_fd_);
+}
+
+void Reactor::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(post_mutex_);
+    posted_.push_back(std::move(task));
+  }
+  posted_flag_.store(true, std::memory_order_release);
+  wake_up();
+}
+
+void Reactor::wake_up() noexcept {
+  if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;  // a wake is already latched
+  std::uint64_t one = 1;
+  ssize_t rc;
+  do {
+    rc = ::write(event_fd_, &one, sizeof one);
+  } while (rc < 0 && errno == EINTR);
+}
+
+FdRegistration Reactor::add_fd(int fd) {
+  std::uint32_t index;
+  if (!free_slots_.empty()) {
+    index = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& slot = slots_[index];
+  slot.fd = fd;
+  slot.reader = slot.writer = nullptr;
+  epoll_event ev{};
+  ev.events = kEpollFlags;
+  ev.data.u64 = tag_of(index, slot.generation);
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    int err = errno;
+    slot.fd = -1;
+    ++slot.generation;
+    free_slots_.push_back(index);
+    throw std::system_error(err, std::generic_category(), "epoll_ctl(ADD)");
+  }
+  ++live_fds_;
+  return FdRegistration{index, slot.generation};
+}
+
+Reactor::Slot* Reactor::slot_for(const FdRegistration& reg) {
+  if (!reg.valid() || reg.index >= slots_.size()) return nullptr;
+  Slot& slot = slots_[reg.index];
+  return (slot.generation == reg.generation && slot.fd >= 0) ? &slot : nullptr;
+}
+
+void Reactor::cancel_fd(const FdRegistration& reg) {
+  Slot* slot = slot_for(reg);
+  if (!slot) return;
+  if (Waiter* w = std::exchange(slot->reader, nullptr)) w->cancel();
+  if (Waiter* w = std::exchange(slot->writer, nullptr)) w->cancel();
+}
+
+void Reactor::remove_fd(FdRegistration& reg) {
+  Slot* slot = slot_for(reg);
+  if (slot) {
+    // close() would silently drop the fd from epoll and strand a parked fiber: wake it first.
+    cancel_fd(reg);
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, slot->fd, nullptr);
+    slot->fd = -1;
+    ++slot->generation;  // late events for this index are now stale
+    free_slots_.push_back(reg.index);
+    --live_fds_;
+  }
+  reg = FdRegistration{};
+}
+
+Waiter::Result Reactor::wait_fd(const FdRegistration& reg, IoDirection dir, Deadline deadline) {
+  Slot* slot = slot_for(reg);
+  if (!slot) return Waiter::Result::cancelled;
+  Waiter waiter;
+  Waiter*& field = dir == IoDirection::read ? slot->reader : slot->writer;
+  if (field != nullptr) throw std::logic_error("greenrpc: two fibers waiting on one fd in the same direction");
+  field = &waiter;
+  Waiter::Result result = waiter.park(deadline);
+  // slots_ may have grown while parked: look the slot up again.
+  if (Slot* again = slot_for(reg)) {
+    Waiter*& f = dir == IoDirection::read ? again->reader : again->writer;
+    if (f == &waiter) f = nullptr;
+  }
+  return result;
+}
+
+std::size_t Reactor::run_timers(Clock::time_point now) {
+  std::size_t woken = 0;
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    Waiter* w = timers_.begin()->second;
+    w->resume(Waiter::Result::timed_out);  // erases its own timer entry
+    ++woken;
+  }
+  return woken;
+}
+
+std::size_t Reactor::run_posted() {
+  if (!posted_flag_.exchange(false, std::memory_order_acq_rel)) return 0;
+  {
+    std::lock_guard lock(post_mutex_);
+    running_.swap(posted_);
+  }
+  std::size_t n = running_.size();
+  for (auto& task : running_) task();
+  running_.clear();
+  return n;
+}
+
+std::size_t Reactor::poll(Clock::time_point until) {
+  int timeout_ms = -1;
+  if (posted_flag_.load(std::memory_order_acquire)) {
+    timeout_ms = 0;
+  } else {
+    Clock::time_point wake_at = until;
+    if (!timers_.empty() && timers_.begin()->first < wake_at) wake_at = timers_.begin()->first;
+    if (wake_at != Clock::time_point::max()) {
+      auto now = Clock::now();
+      if (wake_at <= now) {
+        timeout_ms = 0;
+      } else {
+        // Round up so a timer is never polled for before it is due (no busy loop).
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(wake_at - now).count();
+        timeout_ms = static_cast<int>(std::min<long long>((us + 999) / 1000, 60'000));
+      }
+    }
+  }
+  int n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
+  std::size_t woken = 0;
+  for (int i = 0; i < n; ++i) {
+    const epoll_event& ev = events_[i];
+    if (ev.data.u64 == kEventFdTag) {
+      wake_pending_.store(false, std::memory_order_release);
+      std::uint64_t count;
+      while (::read(event_fd_, &count, sizeof count) > 0) {
+      }
+      continue;
+    }
+    FdRegistration reg{static_cast<std::uint32_t>(ev.data.u64), static_cast<std::uint32_t>(ev.data.u64 >> 32)};
+    Slot* slot = slot_for(reg);
+    if (!slot) continue;  // stale event for a closed (maybe reused) fd
+    if ((ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) && slot->reader) {
+      std::exchange(slot->reader, nullptr)->wake();
+      ++woken;
+    }
+    if ((ev.events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && slot->writer) {
+      std::exchange(slot->writer, nullptr)->wake();
+      ++woken;
+    }
+  }
+  if (n == static_cast<int>(events_.size()) && events_.size() < 4096) events_.resize(events_.size() * 2);
+  woken += run_timers(Clock::now());
+  woken += run_posted();
+  return woken;
+}
+
+// ---- Waiter -------------------------------------------------------------------------------
+
+Waiter::~Waiter() {
+  if (has_timer_) reactor_->timers_.erase(timer_);
+}
+
+Waiter::Result Waiter::park(Deadline deadline) {
+  Reactor* reactor = Reactor::current();
+  if (!reactor) throw std::logic_error("greenrpc::Waiter::park called outside a greenrpc runtime thread");
+  if (deadline.expired()) return Result::timed_out;
+  reactor_ = reactor;
+  ctx_ = boost::fibers::context::active();
+  if (!deadline.is_never()) {
+    timer_ = reactor->timers_.emplace(deadline.time_point(), this);
+    has_timer_ = true;
+  }
+  ctx_->suspend();
+  return result_;
+}
+
+bool Waiter::resume(Result why) {
+  if (ctx_ == nullptr) return false;
+  if (has_timer_) {
+    reactor_->timers_.erase(timer_);
+    has_timer_ = false;
+  }
+  boost::fibers::context* ctx = std::exchange(ctx_, nullptr);
+  result_ = why;
+  boost::fibers::context::active()->schedule(ctx);
+  return true;
+}
+
+}  // namespace greenrpc

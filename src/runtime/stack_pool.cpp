@@ -1,0 +1,83 @@
+#include "greenrpc/runtime/stack_pool.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <new>
+#include <vector>
+
+namespace greenrpc {
+namespace {
+
+std::size_t page_size() {
+  static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+// Process-wide cache of mapped stacks, keyed by total mapping size. Bounded, so a burst of
+// connections does not pin its peak stack memory forever.
+struct StackCache {
+  static constexpr std::size_t kMaxCached = 1024;
+  std::mutex mutex;
+  std::vector<std::pair<std::size_t, void*>> stacks;
+};
+
+StackCache& cache() {
+  static StackCache* c = new StackCache;  // never destroyed: fibers may end during static teardown
+  return *c;
+}
+
+}  // namespace
+
+GuardedStackPool::GuardedStackPool(std::size_t stack_size) noexcept {
+  std::size_t page = page_size();
+  if (stack_size < 4 * page) stack_size = 4 * page;
+  size_ = (stack_size + page - 1) / page * page;
+}
+
+boost::context::stack_context GuardedStackPool::allocate() {
+  const std::size_t total = size_ + page_size();
+  void* base = nullptr;
+  {
+    StackCache& c = cache();
+    std::lock_guard lock(c.mutex);
+    for (auto it = c.stacks.rbegin(); it != c.stacks.rend(); ++it) {
+      if (it->first == total) {
+        base = it->second;
+        c.stacks.erase(std::next(it).base());
+        break;
+      }
+    }
+  }
+  if (!base) {
+    base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (base == MAP_FAILED) throw std::bad_alloc();
+    ::mprotect(base, page_size(), PROT_NONE);  // guard page at the low end: stacks grow down
+  }
+  boost::context::stack_context sctx;
+  sctx.size = total;
+  sctx.sp = static_cast<char*>(base) + total;
+  return sctx;
+}
+
+void GuardedStackPool::deallocate(boost::context::stack_context& sctx) noexcept {
+  void* base = static_cast<char*>(sctx.sp) - sctx.size;
+  {
+    StackCache& c = cache();
+    std::lock_guard lock(c.mutex);
+    if (c.stacks.size() < StackCache::kMaxCached) {
+      c.stacks.emplace_back(sctx.size, base);
+      return;
+    }
+  }
+  ::munmap(base, sctx.size);
+}
+
+std::size_t GuardedStackPool::cached() {
+  StackCache& c = cache();
+  std::lock_guard lock(c.mutex);
+  return c.stacks.size();
+}
+
+}  // namespace greenrpc
