@@ -58,19 +58,25 @@ void EventLoopThread::post(std::function<void()> task) {
   reactor_->post(std::move(task));
 }
 
-void EventLoopThread::spawn_fiber(std::function<void()> fn) {
-  post([state = state_, fn = std::move(fn)]() mutable {
+void EventLoopThread::spawn_fiber(std::function<void()> fn, std::size_t stack_size) {
+  auto start = [state = state_, fn = std::move(fn), stack_size]() mutable {
     ++state->live_fibers;
-    spawn([state, fn = std::move(fn)] {
-      struct Done {
-        State* s;
-        ~Done() {
-          if (--s->live_fibers == 0 && s->stopping && s->main_waiter) s->main_waiter->wake();
-        }
-      } done{state.get()};
-      fn();
-    });
-  });
+    spawn(
+        [state, fn = std::move(fn)] {
+          struct Done {
+            State* s;
+            ~Done() {
+              if (--s->live_fibers == 0 && s->stopping && s->main_waiter) s->main_waiter->wake();
+            }
+          } done{state.get()};
+          fn();
+        },
+        stack_size);
+  };
+  if (on_this_thread())
+    start();
+  else
+    post(std::move(start));
 }
 
 void EventLoopThread::stop() {

@@ -7,6 +7,8 @@
 #include <string>
 #include <thread>
 
+#include "greenrpc/runtime/stack_pool.hpp"
+
 namespace greenrpc {
 
 class Reactor;
@@ -21,8 +23,9 @@ class EventLoopThread {
 
   // Thread-safe. Runs `task` on the loop thread's scheduler (short work) ...
   void post(std::function<void()> task);
-  // ... or in a new fiber there (may block, sleep, do I/O).
-  void spawn_fiber(std::function<void()> fn);
+  // ... or in a new fiber there (may block, sleep, do I/O). From the loop thread itself the fiber
+  // starts at once. The loop does not end before every such fiber has returned.
+  void spawn_fiber(std::function<void()> fn, std::size_t stack_size = GuardedStackPool::kDefaultStackSize);
   // Thread-safe and idempotent: asks the loop to finish and joins it (unless called on the loop
   // thread itself, then only asks). Fibers still running must finish on their own first: cancel
   // their I/O from a posted task before calling stop().

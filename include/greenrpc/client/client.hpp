@@ -1,0 +1,114 @@
+#pragma once
+// The greenrpc client.
+//
+//   greenrpc::Client client{"127.0.0.1", 7777};
+//   int r = client.call<int>("add", 1, NumberInput{2});
+//   int s = client.call(add, 1, NumberInput{2});          // a shared Command declaration
+//   auto f = client.call_async<int>("add", 1, NumberInput{2});  ... f.get();
+//
+// Works from a plain thread with no runtime (blocks that thread — the legacy-code case) and from
+// inside a fiber or a handler (parks only the fiber). Safe to share between threads and fibers:
+// concurrent calls are pipelined over its connection(s) and replies matched in order. The
+// connections live on the client's own I/O thread.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "greenrpc/client/errors.hpp"
+#include "greenrpc/client/future.hpp"
+#include "greenrpc/client/options.hpp"
+#include "greenrpc/client/pending_call.hpp"
+#include "greenrpc/client/reply_decoding.hpp"
+#include "greenrpc/codec/command.hpp"
+#include "greenrpc/codec/encode.hpp"
+#include "greenrpc/protocol/resp_writer.hpp"
+
+namespace greenrpc {
+
+class Client {
+ public:
+  Client(std::string host, std::uint16_t port, ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // By name; R is the expected result type (void ignores the result).
+  template <class R, class... A>
+  R call(std::string_view command, const A&... args) {
+    return call<R>(CallOptions{}, command, args...);
+  }
+  template <class R, class... A>
+  R call(const CallOptions& opts, std::string_view command, const A&... args) {
+    return call_async<R>(opts, command, args...).get();
+  }
+  // Through a shared declaration: argument and result types are checked at compile time.
+  template <class R, class... P, class... A>
+  R call(const Command<R(P...)>& cmd, A&&... args) {
+    return call(CallOptions{}, cmd, std::forward<A>(args)...);
+  }
+  template <class R, class... P, class... A>
+  R call(const CallOptions& opts, const Command<R(P...)>& cmd, A&&... args) {
+    return call_async(opts, cmd, std::forward<A>(args)...).get();
+  }
+
+  // Asynchronous forms, for fan-out: send now, get() later.
+  template <class R, class... A>
+  Future<R> call_async(std::string_view command, const A&... args) {
+    return call_async<R>(CallOptions{}, command, args...);
+  }
+  template <class R, class... A>
+  Future<R> call_async(const CallOptions& opts, std::string_view command, const A&... args) {
+    return Future<R>(submit(encode_request(command, args...), opts), options_.decode_limits);
+  }
+  template <class R, class... P, class... A>
+  Future<R> call_async(const CallOptions& opts, const Command<R(P...)>& cmd, A&&... args) {
+    static_assert(sizeof...(P) == sizeof...(A), "wrong number of arguments for this Command");
+    static_assert((std::is_convertible_v<A&&, P> && ...), "argument types do not match the Command declaration");
+    return call_async<R>(opts, cmd.name(), static_cast<std::remove_cvref_t<P>>(std::forward<A>(args))...);
+  }
+  template <class R, class... P, class... A>
+  Future<R> call_async(const Command<R(P...)>& cmd, A&&... args) {
+    return call_async(CallOptions{}, cmd, std::forward<A>(args)...);
+  }
+
+  // A raw RESP command (built-ins such as PING, INFO): parts are sent as bulk strings as they are.
+  protocol::RespValue command(std::span<const std::string_view> parts, const CallOptions& opts = {});
+  // PING; returns "PONG".
+  std::string ping();
+
+  const std::string& host() const noexcept { return host_; }
+  std::uint16_t port() const noexcept { return port_; }
+  const ClientOptions& options() const noexcept { return options_; }
+
+ private:
+  template <class... A>
+  static std::string encode_request(std::string_view command, const A&... args) {
+    std::string frame;
+    std::string scratch;
+    frame += '*';
+    frame += std::to_string(1 + sizeof...(A));
+    frame += "\r\n";
+    protocol::append_bulk(frame, command);
+    (
+        [&] {
+          scratch.clear();
+          codec::encode(scratch, args);
+          protocol::append_bulk(frame, scratch);
+        }(),
+        ...);
+    return frame;
+  }
+  std::shared_ptr<detail::PendingCall> submit(std::string frame, const CallOptions& opts);
+
+  struct Impl;
+  std::string host_;
+  std::uint16_t port_;
+  ClientOptions options_;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace greenrpc

@@ -1,0 +1,27 @@
+#pragma once
+// Client-wide options, and the per-call options that override them.
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "greenrpc/codec/limits.hpp"
+#include "greenrpc/protocol/limits.hpp"
+
+namespace greenrpc {
+
+struct ClientOptions {
+  std::string password;            // sent with AUTH on every (re)connect when non-empty
+  std::string username;            // AUTH <username> <password> when non-empty
+  std::string client_name;         // CLIENT SETNAME when non-empty
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds timeout{0};  // default per-call timeout; 0: none (as arrpc)
+  std::size_t connections = 1;     // calls are spread over this many pipelined connections
+  protocol::ProtocolLimits protocol_limits{};
+  codec::DecodeLimits decode_limits{};
+};
+
+struct CallOptions {
+  std::chrono::milliseconds timeout{0};  // 0: the client's default
+};
+
+}  // namespace greenrpc

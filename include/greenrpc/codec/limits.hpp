@@ -1,0 +1,24 @@
+#pragma once
+// DecodeLimits: upper bounds applied while parsing untrusted msgpack input.
+
+#include <cstddef>
+
+namespace greenrpc::codec {
+
+/// Bounds enforced while unpacking ONE msgpack value (one request argument).
+///
+/// They are handed to msgpack::unpack as a msgpack::unpack_limit, so a hostile
+/// header (e.g. "array of 4 billion elements") is rejected before anything is
+/// allocated. In addition, array/map headers may never declare more entries
+/// than the input has bytes left, which bounds allocation by the input size.
+/// Exceeding a bound is a DecodeError of kind invalid_msgpack naming the bound.
+struct DecodeLimits {
+    std::size_t max_depth = 64;        ///< deepest nesting of arrays/maps (1 = one flat container)
+    std::size_t max_array = 1u << 20;  ///< most elements in one array
+    std::size_t max_map = 1u << 20;    ///< most key/value pairs in one map
+    std::size_t max_str = 64u << 20;   ///< longest STR payload, in bytes
+    std::size_t max_bin = 64u << 20;   ///< longest BIN payload, in bytes
+    std::size_t max_ext = 1u << 20;    ///< longest EXT payload, in bytes (type byte included)
+};
+
+}  // namespace greenrpc::codec

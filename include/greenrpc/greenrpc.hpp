@@ -1,0 +1,10 @@
+#pragma once
+// Everything an application needs: the App and its server, the client, special arguments,
+// shared command declarations, run_blocking and the fiber-aware waits.
+#include "greenrpc/client/client.hpp"
+#include "greenrpc/codec/bytes.hpp"
+#include "greenrpc/codec/command.hpp"
+#include "greenrpc/runtime/fiber.hpp"
+#include "greenrpc/runtime/run_blocking.hpp"
+#include "greenrpc/server/app.hpp"
+#include "greenrpc/server/special_args.hpp"

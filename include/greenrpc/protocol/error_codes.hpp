@@ -1,0 +1,15 @@
+#pragma once
+// The first word of every greenrpc error reply (wire-compatible with Tino). See docs/protocol.md.
+#include <string_view>
+
+namespace greenrpc::error_code {
+
+inline constexpr std::string_view invalid_command = "INVALID_COMMAND";      // INVALID_COMMAND <name>
+inline constexpr std::string_view num_arg_mismatch = "NUM_ARG_MISMATCH";    // NUM_ARG_MISMATCH <text>
+inline constexpr std::string_view invalid_msgpack = "INVALID_MSGPACK";      // INVALID_MSGPACK <loc> <msg>
+inline constexpr std::string_view validation_error = "VALIDATION_ERROR";    // VALIDATION_ERROR <loc> <msg> <type>
+inline constexpr std::string_view permission_denied = "PERMISSION_DENIED";  // PERMISSION_DENIED <text>
+inline constexpr std::string_view unexpected_error = "UNEXPECTED_ERROR";    // UNEXPECTED_ERROR <msg>
+inline constexpr std::string_view generic = "ERR";                          // Redis-style errors of built-ins
+
+}  // namespace greenrpc::error_code

@@ -1,0 +1,58 @@
+#pragma once
+// The input buffer of a connection: grows only as bytes actually arrive (never to a size a peer
+// merely declared), compacts consumed bytes away, and shrinks back after a large frame.
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string_view>
+
+namespace greenrpc::protocol {
+
+class ReadBuffer {
+ public:
+  static constexpr std::size_t kInitial = 16 * 1024;
+
+  std::string_view data() const noexcept { return {buf_.get() + begin_, end_ - begin_}; }
+  std::size_t size() const noexcept { return end_ - begin_; }
+  void consume(std::size_t n) noexcept {
+    begin_ += n;
+    if (begin_ == end_) begin_ = end_ = 0;
+  }
+  // Space to read into: at least `min_free` bytes (compacting or doubling as needed).
+  std::span<char> prepare(std::size_t min_free = 4096);
+  void commit(std::size_t n) noexcept { end_ += n; }
+  // Releases a large allocation once it holds nothing.
+  void shrink_if_idle() {
+    if (begin_ == end_ && cap_ > 4 * kInitial) {
+      buf_.reset();
+      cap_ = 0;
+      begin_ = end_ = 0;
+    }
+  }
+  std::size_t capacity() const noexcept { return cap_; }
+
+ private:
+  std::unique_ptr<char[]> buf_;
+  std::size_t cap_ = 0, begin_ = 0, end_ = 0;
+};
+
+inline std::span<char> ReadBuffer::prepare(std::size_t min_free) {
+  if (cap_ - end_ >= min_free) return {buf_.get() + end_, cap_ - end_};
+  std::size_t used = end_ - begin_;
+  if (begin_ > 0 && cap_ - used >= min_free && used <= cap_ / 2) {
+    std::memmove(buf_.get(), buf_.get() + begin_, used);
+  } else {
+    std::size_t cap = cap_ ? cap_ : kInitial;
+    while (cap - used < min_free) cap *= 2;
+    auto grown = std::make_unique_for_overwrite<char[]>(cap);
+    if (used) std::memcpy(grown.get(), buf_.get() + begin_, used);
+    buf_ = std::move(grown);
+    cap_ = cap;
+  }
+  begin_ = 0;
+  end_ = used;
+  return {buf_.get() + end_, cap_ - end_};
+}
+
+}  // namespace greenrpc::protocol

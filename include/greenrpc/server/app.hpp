@@ -1,0 +1,169 @@
+#pragma once
+// The App: commands bound from C++ signatures, auth, connection state, lifecycle hooks (Tino's
+// API in C++).
+//
+//   greenrpc::App app;
+//   app.command("add", [](int a, NumberInput b) { return a + b.value; });
+//   app.run();                                   // blocks until SIGINT/SIGTERM
+//   auto server = app.start_background(opts);    // or: returns at once; server.stop() later
+#include <any>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "greenrpc/codec/command.hpp"
+#include "greenrpc/server/command_registry.hpp"
+#include "greenrpc/server/handler.hpp"
+#include "greenrpc/server/options.hpp"
+#include "greenrpc/server/server.hpp"
+
+namespace greenrpc {
+
+// Everything a running server needs from its App (shared, immutable once started).
+struct AppDefinition {
+  CommandRegistry registry;
+  // (user, password) → auth value; empty std::any means rejected. Unset: AUTH is refused.
+  std::function<std::any(std::string_view user, std::string_view password)> authenticate;
+  std::function<std::any()> make_state;
+  std::vector<std::function<void()>> on_startup;
+  std::vector<std::function<void()>> on_shutdown;
+};
+
+class App {
+ public:
+  App();
+
+  // Binds `fn`; arguments are located by position in error replies.
+  template <class F>
+  App& command(std::string_view name, F fn) {
+    return command(name, std::vector<std::string>{}, CommandTraits{}, std::move(fn));
+  }
+  // Binds `fn` with argument names (["add","b"] in error replies) and traits.
+  template <class F>
+  App& command(std::string_view name, std::vector<std::string> arg_names, F fn) {
+    return command(name, std::move(arg_names), CommandTraits{}, std::move(fn));
+  }
+  template <class F>
+  App& command(std::string_view name, std::vector<std::string> arg_names, CommandTraits traits, F fn);
+
+  // Implements a shared declaration; the wire arguments and result must match it exactly.
+  template <class R, class... A, class F>
+  App& command(const Command<R(A...)>& decl, F fn);
+
+  // Binds a member function to an object that outlives the server.
+  template <class C, class R, class... A>
+  App& command(std::string_view name, R (C::*method)(A...), C* object) {
+    return command(name, [object, method](A... a) -> R { return (object->*method)(std::forward<A>(a)...); });
+  }
+  template <class C, class R, class... A>
+  App& command(std::string_view name, R (C::*method)(A...) const, const C* object) {
+    return command(name, [object, method](A... a) -> R { return (object->*method)(std::forward<A>(a)...); });
+  }
+
+  // The auth function: `fn(password)` or `fn(user, password)` returns std::optional<T>; a value
+  // authenticates the connection (Auth<T> / AuthRequired<T> then see it), nullopt refuses it.
+  template <class F>
+  App& auth(F fn);
+  // Per-connection state: `fn()` returns a T, made when a connection opens (ConnState<T>).
+  template <class F>
+  App& state_factory(F fn) {
+    def_->make_state = [fn = std::move(fn)]() -> std::any { return std::any(fn()); };
+    return *this;
+  }
+  App& on_startup(std::function<void()> hook);
+  App& on_shutdown(std::function<void()> hook);
+
+  // Serves until SIGINT or SIGTERM, then stops gracefully. Runs the hooks.
+  void run(const ServerOptions& options = {});
+  // Starts serving in background threads and returns at once. Throws if it cannot listen.
+  Server start_background(const ServerOptions& options = {});
+
+  const CommandRegistry& registry() const { return def_->registry; }
+
+ private:
+  std::shared_ptr<AppDefinition> def_;
+};
+
+// ---- template definitions ------------------------------------------------------------------
+
+template <class F>
+App& App::command(std::string_view name, std::vector<std::string> arg_names, CommandTraits traits, F fn) {
+  using Bound = detail::BoundHandler<F>;
+  auto info = std::make_shared<CommandInfo>();
+  info->name = std::string(name);
+  info->arg_types = Bound::wire_type_names();
+  if constexpr (std::is_void_v<typename Bound::result_type>)
+    info->result_type = "nil";
+  else
+    info->result_type = std::string(codec::type_name<std::remove_cvref_t<typename Bound::result_type>>());
+  info->arity = Bound::wire_arity;
+  info->requires_auth = Bound::requires_auth;
+  info->traits = std::move(traits);
+  if (!arg_names.empty() && arg_names.size() != info->arity)
+    throw std::invalid_argument("greenrpc: command '" + info->name + "' has " + std::to_string(info->arity) +
+                                " wire arguments but " + std::to_string(arg_names.size()) + " names");
+  info->arg_names = std::move(arg_names);
+  std::shared_ptr<const CommandInfo> shared = info;
+  def_->registry.add(RegisteredCommand{shared, Bound(std::move(fn), shared)});
+  return *this;
+}
+
+namespace detail {
+template <class... Tuples>
+struct tuple_concat {
+  using type = std::tuple<>;
+};
+template <class... A>
+struct tuple_concat<std::tuple<A...>> {
+  using type = std::tuple<A...>;
+};
+template <class... A, class... B, class... Rest>
+struct tuple_concat<std::tuple<A...>, std::tuple<B...>, Rest...> {
+  using type = typename tuple_concat<std::tuple<A..., B...>, Rest...>::type;
+};
+template <class Tuple, class Seq>
+struct wire_args;
+template <class Tuple, std::size_t... I>
+struct wire_args<Tuple, std::index_sequence<I...>> {
+  using type = typename tuple_concat<
+      std::conditional_t<is_special_arg_v<std::tuple_element_t<I, Tuple>>, std::tuple<>,
+                         std::tuple<std::remove_cvref_t<std::tuple_element_t<I, Tuple>>>>...>::type;
+};
+// The parameters of a handler that come from the wire, decayed.
+template <class Tuple>
+using wire_args_t = typename wire_args<Tuple, std::make_index_sequence<std::tuple_size_v<Tuple>>>::type;
+}  // namespace detail
+
+template <class R, class... A, class F>
+App& App::command(const Command<R(A...)>& decl, F fn) {
+  using Traits = codec::function_traits<F>;
+  static_assert(std::is_same_v<detail::wire_args_t<typename Traits::raw_args>, typename Command<R(A...)>::args_tuple>,
+                "the handler's wire arguments must match the Command declaration");
+  static_assert(std::is_convertible_v<typename Traits::result_type, R>,
+                "the handler's result must convert to the Command declaration's result");
+  return command(decl.name(), decl.arg_names(), decl.traits(), std::move(fn));
+}
+
+template <class F>
+App& App::auth(F fn) {
+  if constexpr (std::is_invocable_v<F&, std::string_view, std::string_view>) {
+    def_->authenticate = [fn = std::move(fn)](std::string_view user, std::string_view password) -> std::any {
+      auto v = fn(user, password);
+      return v ? std::any(std::move(*v)) : std::any();
+    };
+  } else {
+    static_assert(std::is_invocable_v<F&, std::string_view>,
+                  "auth function must take (password) or (user, password) as std::string_view");
+    def_->authenticate = [fn = std::move(fn)](std::string_view, std::string_view password) -> std::any {
+      auto v = fn(password);
+      return v ? std::any(std::move(*v)) : std::any();
+    };
+  }
+  return *this;
+}
+
+}  // namespace greenrpc

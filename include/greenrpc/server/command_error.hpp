@@ -1,0 +1,20 @@
+#pragma once
+// Thrown by a handler to send a specific error reply: "-<code> <message>". Any other exception
+// becomes "UNEXPECTED_ERROR <what()>". The connection always stays open.
+#include <string>
+
+#include "greenrpc/runtime/errors.hpp"
+
+namespace greenrpc {
+
+class CommandError : public Error {
+ public:
+  // `code` is one word, conventionally UPPER_SNAKE_CASE.
+  CommandError(std::string code, const std::string& message) : Error(message), code_(std::move(code)) {}
+  const std::string& code() const noexcept { return code_; }
+
+ private:
+  std::string code_;
+};
+
+}  // namespace greenrpc

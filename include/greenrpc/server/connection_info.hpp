@@ -1,0 +1,20 @@
+#pragma once
+// Per-connection data the framework keeps for special arguments (auth value, state).
+#include <any>
+#include <cstdint>
+#include <string>
+
+#include "greenrpc/net/endpoint.hpp"
+
+namespace greenrpc {
+
+struct ConnectionInfo {
+  std::uint64_t id = 0;
+  Endpoint peer;
+  unsigned worker = 0;
+  std::any auth;        // the value returned by the App's auth function; empty until AUTH succeeds
+  std::any state;       // created by the App's state factory when the connection opens
+  std::string name;     // CLIENT SETNAME
+};
+
+}  // namespace greenrpc

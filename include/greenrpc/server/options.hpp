@@ -1,0 +1,32 @@
+#pragma once
+// How a server listens and behaves. Every field has a sensible default.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "greenrpc/codec/limits.hpp"
+#include "greenrpc/protocol/limits.hpp"
+#include "greenrpc/runtime/stack_pool.hpp"
+
+namespace greenrpc {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7777;  // 0: pick a free port (Server::port() tells which)
+  // Worker threads, each with its own scheduler and its own SO_REUSEPORT listener (Tino's `workers`).
+  unsigned workers = 1;
+  // Connections beyond this get "-ERR max number of clients reached" and are closed.
+  std::size_t max_connections = 10'000;
+  // stop(): time given to in-flight requests before connections are cut.
+  std::chrono::milliseconds grace_period{5'000};
+  // A connection silent for this long is closed (0: never).
+  std::chrono::milliseconds idle_timeout{0};
+  // A reply that cannot be written within this time closes the connection (slow readers).
+  std::chrono::milliseconds write_timeout{30'000};
+  protocol::ProtocolLimits protocol_limits{};
+  codec::DecodeLimits decode_limits{};
+  std::size_t fiber_stack_size = GuardedStackPool::kDefaultStackSize;
+};
+
+}  // namespace greenrpc

@@ -1,0 +1,39 @@
+#include "greenrpc/client/pending_call.hpp"
+
+#include "greenrpc/client/errors.hpp"
+#include "greenrpc/protocol/error_codes.hpp"
+
+namespace greenrpc {
+
+ValidationError::ValidationError(std::string code, std::string message)
+    : RemoteError(std::move(code), std::move(message)) {
+  const std::string& m = this->message();
+  location_ = m.substr(0, m.find(' '));
+}
+
+namespace detail {
+
+void throw_remote_error(const std::string& line) {
+  auto space = line.find(' ');
+  std::string code = line.substr(0, space);
+  std::string message = space == std::string::npos ? std::string() : line.substr(space + 1);
+  if (code == error_code::permission_denied) throw PermissionDeniedError(std::move(code), std::move(message));
+  if (code == error_code::validation_error || code == error_code::invalid_msgpack)
+    throw ValidationError(std::move(code), std::move(message));
+  if (code == error_code::invalid_command) throw UnknownCommandError(std::move(code), std::move(message));
+  if (code == error_code::num_arg_mismatch) throw ArgumentCountError(std::move(code), std::move(message));
+  throw RemoteError(std::move(code), std::move(message));
+}
+
+const protocol::RespValue& await_reply(PendingCall& call) {
+  if (!call.done->wait(call.deadline)) {
+    call.abandoned.store(true, std::memory_order_relaxed);
+    throw TimeoutError("call timed out");
+  }
+  if (call.failure) std::rethrow_exception(call.failure);
+  if (call.reply.type == protocol::RespValue::Type::error) throw_remote_error(call.reply.str);
+  return call.reply;
+}
+
+}  // namespace detail
+}  // namespace greenrpc

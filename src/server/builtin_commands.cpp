@@ -1,0 +1,304 @@
+#include "builtin_commands.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "greenrpc/protocol/error_codes.hpp"
+#include "greenrpc/protocol/resp_writer.hpp"
+
+namespace greenrpc {
+namespace {
+
+using protocol::append_array_header;
+using protocol::append_bulk;
+using protocol::append_error;
+using protocol::append_integer;
+using protocol::append_null;
+using protocol::append_simple;
+
+constexpr std::string_view kVersion = "0.1.0";
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+void wrong_arity(BuiltinCall& c) {
+  std::string msg = "ERR wrong number of arguments for '";
+  for (char ch : c.args[0]) msg += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  msg += "' command";
+  append_error(c.out, msg);
+}
+
+void ping(BuiltinCall& c) {
+  if (c.args.size() == 1) return append_simple(c.out, "PONG");
+  if (c.args.size() == 2) return append_bulk(c.out, c.args[1]);
+  wrong_arity(c);
+}
+
+void echo(BuiltinCall& c) {
+  if (c.args.size() != 2) return wrong_arity(c);
+  append_bulk(c.out, c.args[1]);
+}
+
+void quit(BuiltinCall& c) {
+  append_simple(c.out, "OK");
+  c.close_after = true;
+}
+
+// Authenticates with the App's auth function; false (and a reply written) on failure.
+bool authenticate(BuiltinCall& c, std::string_view user, std::string_view password) {
+  const auto& auth = c.core.app().authenticate;
+  if (!auth) {
+    append_error(c.out, std::string(error_code::permission_denied) + " this server has no authentication configured");
+    return false;
+  }
+  std::any value;
+  std::string failure;
+  try {
+    value = auth(user, password);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) {
+    append_error(c.out, std::string(error_code::unexpected_error) + " auth function failed: " + failure);
+    return false;
+  }
+  if (!value.has_value()) {
+    append_error(c.out, std::string(error_code::permission_denied) + " invalid username-password pair or user is disabled");
+    return false;
+  }
+  c.conn.auth = std::move(value);
+  return true;
+}
+
+void auth(BuiltinCall& c) {
+  if (c.args.size() == 2) {
+    if (authenticate(c, "default", c.args[1])) append_simple(c.out, "OK");
+  } else if (c.args.size() == 3) {
+    if (authenticate(c, c.args[1], c.args[2])) append_simple(c.out, "OK");
+  } else {
+    wrong_arity(c);
+  }
+}
+
+void hello(BuiltinCall& c) {
+  std::size_t i = 1;
+  if (c.args.size() > 1) {
+    std::string_view v = c.args[1];
+    int proto = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), proto);
+    if (ec != std::errc() || p != v.data() + v.size()) return append_error(c.out, "ERR Protocol version is not an integer or out of range");
+    if (proto != 2) return append_error(c.out, "NOPROTO sorry, this protocol version is not supported");
+    i = 2;
+  }
+  while (i < c.args.size()) {
+    if (iequals(c.args[i], "AUTH") && i + 2 < c.args.size()) {
+      if (!authenticate(c, c.args[i + 1], c.args[i + 2])) return;
+      i += 3;
+    } else if (iequals(c.args[i], "SETNAME") && i + 1 < c.args.size()) {
+      c.conn.name = std::string(c.args[i + 1]);
+      i += 2;
+    } else {
+      return append_error(c.out, "ERR Syntax error in HELLO option '" + std::string(c.args[i]) + "'");
+    }
+  }
+  // RESP2 has no maps: a flat array of alternating keys and values, as Redis sends.
+  append_array_header(c.out, 14);
+  append_bulk(c.out, "server");
+  append_bulk(c.out, "greenrpc");
+  append_bulk(c.out, "version");
+  append_bulk(c.out, kVersion);
+  append_bulk(c.out, "proto");
+  append_integer(c.out, 2);
+  append_bulk(c.out, "id");
+  append_integer(c.out, static_cast<std::int64_t>(c.conn.id));
+  append_bulk(c.out, "mode");
+  append_bulk(c.out, "standalone");
+  append_bulk(c.out, "role");
+  append_bulk(c.out, "master");
+  append_bulk(c.out, "modules");
+  append_array_header(c.out, 0);
+}
+
+void client(BuiltinCall& c) {
+  if (c.args.size() < 2) return wrong_arity(c);
+  std::string_view sub = c.args[1];
+  if (iequals(sub, "SETNAME") && c.args.size() == 3) {
+    if (c.args[2].find_first_of(" \n\r") != std::string_view::npos)
+      return append_error(c.out, "ERR Client names cannot contain spaces, newlines or special characters.");
+    c.conn.name = std::string(c.args[2]);
+    return append_simple(c.out, "OK");
+  }
+  if (iequals(sub, "GETNAME") && c.args.size() == 2)
+    return c.conn.name.empty() ? append_null(c.out) : append_bulk(c.out, c.conn.name);
+  if (iequals(sub, "ID") && c.args.size() == 2) return append_integer(c.out, static_cast<std::int64_t>(c.conn.id));
+  if (iequals(sub, "SETINFO") && c.args.size() == 4) return append_simple(c.out, "OK");
+  append_error(c.out, "ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
+                          "'. Try CLIENT HELP.");
+}
+
+void select(BuiltinCall& c) {
+  if (c.args.size() != 2) return wrong_arity(c);
+  if (c.args[1] != "0") return append_error(c.out, "ERR DB index is out of range");
+  append_simple(c.out, "OK");
+}
+
+void info(BuiltinCall& c) {
+  const ServerCore& core = c.core;
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - core.started_at()).count();
+  std::string text;
+  text += "# Server\r\n";
+  text += "redis_version:7.0.0\r\n";
+  text += "greenrpc_version:" + std::string(kVersion) + "\r\n";
+  text += "redis_mode:standalone\r\n";
+  text += "tcp_port:" + std::to_string(core.port()) + "\r\n";
+  text += "uptime_in_seconds:" + std::to_string(uptime) + "\r\n";
+  text += "io_threads_active:" + std::to_string(core.options().workers) + "\r\n";
+  text += "\r\n# Clients\r\n";
+  text += "connected_clients:" + std::to_string(core.open_connections.load()) + "\r\n";
+  text += "maxclients:" + std::to_string(core.options().max_connections) + "\r\n";
+  text += "\r\n# Persistence\r\nloading:0\r\n";
+  text += "\r\n# Stats\r\n";
+  text += "total_connections_received:" + std::to_string(core.total_connections.load()) + "\r\n";
+  text += "total_commands_processed:" + std::to_string(core.total_commands.load()) + "\r\n";
+  text += "\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n";
+  text += "\r\n# Keyspace\r\n";
+  append_bulk(c.out, text);
+}
+
+// ---- COMMAND: answered from the registry ------------------------------------------------------
+
+void command_info_entry(std::string& out, std::string_view name, long long arity, bool builtin) {
+  append_array_header(out, 10);
+  append_bulk(out, name);
+  append_integer(out, arity);
+  append_array_header(out, builtin ? 2 : 1);
+  append_simple(out, builtin ? "fast" : "greenrpc");
+  if (builtin) append_simple(out, "stale");
+  append_integer(out, 0);  // first key
+  append_integer(out, 0);  // last key
+  append_integer(out, 0);  // step
+  append_array_header(out, 0);  // ACL categories
+  append_array_header(out, 0);  // tips
+  append_array_header(out, 0);  // key specs
+  append_array_header(out, 0);  // subcommands
+}
+
+void user_command_info(std::string& out, const CommandInfo& info) {
+  command_info_entry(out, info.name, static_cast<long long>(info.arity) + 1, false);
+}
+
+void user_command_docs(std::string& out, const CommandInfo& info) {
+  append_bulk(out, info.name);
+  append_array_header(out, 8);
+  append_bulk(out, "summary");
+  append_bulk(out, info.traits.summary.empty() ? "greenrpc command returning " + info.result_type : info.traits.summary);
+  append_bulk(out, "since");
+  append_bulk(out, kVersion);
+  append_bulk(out, "group");
+  append_bulk(out, "greenrpc");
+  append_bulk(out, "arguments");
+  append_array_header(out, info.arity);
+  for (std::size_t i = 0; i < info.arity; ++i) {
+    append_array_header(out, 6);
+    append_bulk(out, "name");
+    append_bulk(out, info.arg_names.empty() ? "arg" + std::to_string(i) : info.arg_names[i]);
+    append_bulk(out, "type");
+    append_bulk(out, "string");
+    append_bulk(out, "display_text");
+    append_bulk(out, "msgpack " + (i < info.arg_types.size() ? info.arg_types[i] : std::string("value")));
+  }
+}
+
+void builtin_docs(std::string& out, const BuiltinCommand& b) {
+  append_bulk(out, b.name);
+  append_array_header(out, 6);
+  append_bulk(out, "summary");
+  append_bulk(out, b.summary);
+  append_bulk(out, "since");
+  append_bulk(out, kVersion);
+  append_bulk(out, "group");
+  append_bulk(out, "connection");
+}
+
+const BuiltinCommand* find_builtin(std::string_view name) {
+  for (const auto& b : builtin_commands())
+    if (iequals(b.name, name)) return &b;
+  return nullptr;
+}
+
+void command(BuiltinCall& c) {
+  const CommandRegistry& registry = c.core.app().registry;
+  auto user = registry.all();
+  if (c.args.size() == 1) {
+    std::size_t builtins = 0;
+    for (const auto& b : builtin_commands())
+      if (!registry.find(b.name)) ++builtins;
+    append_array_header(c.out, user.size() + builtins);
+    for (const auto& b : builtin_commands())
+      if (!registry.find(b.name)) command_info_entry(c.out, b.name, b.arity, true);
+    for (const CommandInfo* info : user) user_command_info(c.out, *info);
+    return;
+  }
+  std::string_view sub = c.args[1];
+  if (iequals(sub, "COUNT")) {
+    std::size_t n = user.size();
+    for (const auto& b : builtin_commands())
+      if (!registry.find(b.name)) ++n;
+    return append_integer(c.out, static_cast<std::int64_t>(n));
+  }
+  if (iequals(sub, "INFO") || iequals(sub, "DOCS")) {
+    bool docs = iequals(sub, "DOCS");
+    std::vector<std::string_view> names(c.args.begin() + 2, c.args.end());
+    if (names.empty()) {
+      for (const auto& b : builtin_commands())
+        if (!registry.find(b.name)) names.push_back(b.name);
+      for (const CommandInfo* info : user) names.push_back(info->name);
+    }
+    // DOCS is a map (flattened in RESP2) that skips unknown names; INFO an array with nulls.
+    std::string body;
+    std::size_t entries = 0;
+    for (std::string_view n : names) {
+      const RegisteredCommand* u = registry.find(n);
+      const BuiltinCommand* b = u ? nullptr : find_builtin(n);
+      if (docs) {
+        if (u) user_command_docs(body, *u->info), entries += 2;
+        else if (b) builtin_docs(body, *b), entries += 2;
+      } else {
+        ++entries;
+        if (u) user_command_info(body, *u->info);
+        else if (b) command_info_entry(body, b->name, b->arity, true);
+        else append_null(body);
+      }
+    }
+    append_array_header(c.out, entries);
+    c.out += body;
+    return;
+  }
+  if (iequals(sub, "LIST")) {
+    append_array_header(c.out, user.size());
+    for (const CommandInfo* info : user) append_bulk(c.out, info->name);
+    return;
+  }
+  append_error(c.out, "ERR unknown subcommand '" + std::string(sub) + "'. Try COMMAND HELP.");
+}
+
+constexpr BuiltinCommand kBuiltins[] = {
+    {"ping", ping, true, -1, "Returns PONG, or the message given."},
+    {"quit", quit, true, 1, "Closes the connection after replying OK."},
+    {"auth", auth, true, -2, "Authenticates the connection with the App's auth function."},
+    {"hello", hello, true, -1, "Handshake; only RESP2 is spoken."},
+    {"echo", echo, false, 2, "Returns the given string."},
+    {"client", client, false, -2, "CLIENT SETNAME | GETNAME | SETINFO | ID."},
+    {"select", select, false, 2, "Accepts database 0 only."},
+    {"info", info, false, -1, "Server information (Redis INFO format)."},
+    {"command", command, false, -1, "Describes the commands of this server."},
+};
+
+}  // namespace
+
+std::span<const BuiltinCommand> builtin_commands() { return kBuiltins; }
+
+}  // namespace greenrpc

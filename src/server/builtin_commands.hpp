@@ -1,0 +1,33 @@
+#pragma once
+// The Redis-compatible built-ins that let real Redis clients, proxies and health checks talk to a
+// greenrpc server: PING, ECHO, QUIT, AUTH, HELLO, CLIENT, SELECT, INFO, COMMAND.
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "greenrpc/server/connection_info.hpp"
+#include "server_core.hpp"
+
+namespace greenrpc {
+
+struct BuiltinCall {
+  std::span<const std::string_view> args;  // args[0] is the command name as sent
+  ConnectionInfo& conn;
+  const ServerCore& core;
+  std::string& out;
+  bool close_after = false;  // QUIT
+};
+
+struct BuiltinCommand {
+  std::string_view name;  // lower-case
+  BuiltinFn fn;
+  bool reserved;  // user commands may not take this name
+  int arity;      // Redis convention: N exact, -N at least N (name included)
+  std::string_view summary;
+};
+
+// Every built-in, reserved ones first.
+std::span<const BuiltinCommand> builtin_commands();
+
+}  // namespace greenrpc

@@ -1,0 +1,49 @@
+#pragma once
+// One client connection: a single fiber that reads, parses every complete frame in the buffer,
+// runs the commands in order, and writes all their replies with one write (helio's
+// HandleRequests loop + brpc's batching).
+#include <memory>
+#include <string>
+
+#include "greenrpc/net/byte_stream.hpp"
+#include "greenrpc/protocol/request_parser.hpp"
+#include "greenrpc/server/connection_info.hpp"
+#include "greenrpc/protocol/read_buffer.hpp"
+
+namespace greenrpc {
+
+class Worker;
+class ServerCore;
+
+class Connection {
+ public:
+  Connection(Worker& worker, std::unique_ptr<ByteStream> stream);
+  ~Connection();
+
+  // The fiber body. Never throws.
+  void run() noexcept;
+  // Graceful stop: close now when idle between requests, else after the current batch.
+  void drain();
+  // Immediate stop: wake any parked read or write with CancelledError.
+  void cut();
+
+  const ConnectionInfo& info() const noexcept { return info_; }
+
+ private:
+  void serve();
+  // Runs one request; returns false when the connection must close after flushing.
+  bool dispatch(std::span<const std::string_view> args);
+
+  Worker& worker_;
+  ServerCore& core_;
+  std::unique_ptr<ByteStream> stream_;
+  ConnectionInfo info_;
+  protocol::RequestParser parser_;
+  protocol::ReadBuffer in_;
+  std::string out_;
+  std::string scratch_;
+  bool idle_ = false;      // parked in read with nothing buffered
+  bool draining_ = false;
+};
+
+}  // namespace greenrpc

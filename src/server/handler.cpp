@@ -1,0 +1,80 @@
+#include "greenrpc/server/handler.hpp"
+
+#include "greenrpc/protocol/resp_writer.hpp"
+
+namespace greenrpc::detail {
+namespace {
+
+// JSON string body: quotes, backslashes and control characters escaped, and spaces too
+// (as \u0020) so that a location is always one word of the error line.
+void append_json_string(std::string& out, std::string_view s) {
+  static const char hex[] = "0123456789abcdef";
+  out += '"';
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c <= 0x20) {
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
+// ["add","b"] when the command has argument names, else ["add",1].
+std::string location(const CommandInfo& info, std::size_t index) {
+  std::string loc = "[";
+  append_json_string(loc, info.name);
+  loc += ',';
+  if (index < info.arg_names.size())
+    append_json_string(loc, info.arg_names[index]);
+  else
+    loc += std::to_string(index);
+  loc += ']';
+  return loc;
+}
+
+}  // namespace
+
+void reply_arity_mismatch(HandlerCall& call, const CommandInfo& info) {
+  std::string msg(error_code::num_arg_mismatch);
+  msg += ' ' + info.name + " takes " + std::to_string(info.arity) + " argument" + (info.arity == 1 ? "" : "s") +
+         ", got " + std::to_string(call.args.size());
+  protocol::append_error(call.out, msg);
+}
+
+void reply_permission_denied(HandlerCall& call) {
+  protocol::append_error(call.out, std::string(error_code::permission_denied) + " authentication required");
+}
+
+void reply_decode_failure(HandlerCall& call, const CommandInfo& info, std::size_t index, bool invalid_msgpack,
+                          const std::string& message, const std::string& type) {
+  std::string msg(invalid_msgpack ? error_code::invalid_msgpack : error_code::validation_error);
+  msg += ' ';
+  msg += location(info, index);
+  msg += ' ';
+  msg += message;
+  if (!invalid_msgpack) {
+    msg += ' ';
+    // The type is the last word of the line: drop spaces ("dict[str, int]" → "dict[str,int]").
+    if (type.empty()) msg += "value";
+    for (char c : type)
+      if (c != ' ') msg += c;
+  }
+  protocol::append_error(call.out, msg);
+}
+
+void reply_error(HandlerCall& call, std::string_view code, std::string_view message) {
+  std::string msg(code);
+  msg += ' ';
+  msg.append(message);
+  protocol::append_error(call.out, msg);
+}
+
+void reply_result(HandlerCall& call) { protocol::append_bulk(call.out, call.scratch); }
+
+}  // namespace greenrpc::detail

@@ -1,0 +1,31 @@
+#include "greenrpc/server/server.hpp"
+
+#include "server_core.hpp"
+
+namespace greenrpc {
+
+Server::Server(std::shared_ptr<ServerCore> core) : core_(std::move(core)) {}
+
+Server& Server::operator=(Server&& other) noexcept {
+  if (this != &other) {
+    if (core_) core_->stop(core_->options().grace_period);
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
+
+Server::~Server() {
+  if (core_) core_->stop(core_->options().grace_period);
+}
+
+std::uint16_t Server::port() const { return core_ ? core_->port() : 0; }
+bool Server::running() const { return core_ && core_->running(); }
+void Server::stop() {
+  if (core_) core_->stop(core_->options().grace_period);
+}
+void Server::stop(std::chrono::milliseconds grace) {
+  if (core_) core_->stop(grace);
+}
+std::size_t Server::connections() const { return core_ ? core_->open_connections.load() : 0; }
+
+}  // namespace greenrpc

@@ -1,0 +1,87 @@
+#include "server_core.hpp"
+
+#include "builtin_commands.hpp"
+#include "greenrpc/runtime/log.hpp"
+#include "worker.hpp"
+
+namespace greenrpc {
+
+ServerCore::ServerCore(std::shared_ptr<const AppDefinition> app, ServerOptions options)
+    : app_(std::move(app)), options_(std::move(options)) {
+  if (options_.workers == 0) options_.workers = 1;
+  // One table: built-ins, then user commands (which may shadow the courtesy built-ins; the
+  // registry already refused the reserved names).
+  for (const BuiltinCommand& b : builtin_commands()) routes_[std::string(b.name)] = Route{nullptr, b.fn};
+  for (const CommandInfo* info : app_->registry.all()) {
+    std::string key = CommandRegistry::lower(info->name);
+    routes_[key] = Route{app_->registry.find_lower(key), nullptr};
+  }
+}
+
+ServerCore::~ServerCore() { stop(options_.grace_period); }
+
+const Route* ServerCore::route(std::string_view lower_name) const {
+  auto it = routes_.find(lower_name);
+  return it == routes_.end() ? nullptr : &it->second;
+}
+
+void ServerCore::start() {
+  std::lock_guard lock(lifecycle_mutex_);
+  for (const auto& hook : app_->on_startup) hook();
+  started_at_ = Clock::now();
+  bool reuse_port = options_.workers > 1;
+  try {
+    for (unsigned i = 0; i < options_.workers; ++i) {
+      workers_.push_back(std::make_unique<Worker>(*this, i));
+      std::uint16_t bound = workers_.back()->listen(i == 0 ? options_.port : port_, reuse_port);
+      if (i == 0) port_ = bound;
+    }
+  } catch (...) {
+    for (auto& w : workers_) {
+      w->drain(OneShotEvent::create());
+      w->join();
+    }
+    workers_.clear();
+    throw;
+  }
+  running_ = true;
+  GREENRPC_LOG(info, "listening on " + options_.host + ":" + std::to_string(port_) + " with " +
+                         std::to_string(options_.workers) + " worker(s)");
+}
+
+void ServerCore::stop(std::chrono::milliseconds grace) {
+  std::lock_guard lock(lifecycle_mutex_);
+  if (stopped_ || workers_.empty()) return;
+  stopped_ = true;
+  // 1. Stop accepting; idle connections close now, busy ones after their current batch.
+  std::vector<std::shared_ptr<OneShotEvent>> drained;
+  for (auto& w : workers_) {
+    drained.push_back(OneShotEvent::create());
+    w->drain(drained.back());
+  }
+  Deadline grace_end = Deadline::after(grace);
+  bool clean = true;
+  for (auto& d : drained) clean = d->wait(grace_end) && clean;
+  // 2. Past the grace period: cut whatever is left (parked reads/writes fail at once).
+  if (!clean) {
+    GREENRPC_LOG(warn, "grace period over: cutting remaining connections");
+    for (auto& w : workers_) w->cut_connections();
+    for (auto& d : drained) d->wait();
+  }
+  // 3. The threads end once their fibers have returned.
+  for (auto& w : workers_) w->join();
+  workers_.clear();
+  running_ = false;
+  std::string failure;
+  for (const auto& hook : app_->on_shutdown) {
+    try {
+      hook();
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    if (!failure.empty()) GREENRPC_LOG(error, "shutdown hook failed: " + failure);
+    failure.clear();
+  }
+}
+
+}  // namespace greenrpc

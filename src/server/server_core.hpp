@@ -1,0 +1,66 @@
+#pragma once
+// The running server behind a Server handle: its workers, dispatch table and counters.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "greenrpc/server/app.hpp"
+#include "greenrpc/server/options.hpp"
+
+namespace greenrpc {
+
+class Worker;
+struct BuiltinCall;
+using BuiltinFn = void (*)(BuiltinCall&);
+
+// What a command name resolves to: a user handler or a built-in.
+struct Route {
+  const RegisteredCommand* command = nullptr;
+  BuiltinFn builtin = nullptr;
+};
+
+class ServerCore {
+ public:
+  ServerCore(std::shared_ptr<const AppDefinition> app, ServerOptions options);
+  ~ServerCore();
+
+  // Runs the startup hooks, starts the workers and their listeners. Throws if it cannot listen.
+  void start();
+  void stop(std::chrono::milliseconds grace);
+
+  std::uint16_t port() const noexcept { return port_; }
+  bool running() const noexcept { return running_.load(); }
+
+  // `lower_name` must be lower-case; nullptr when unknown.
+  const Route* route(std::string_view lower_name) const;
+
+  const AppDefinition& app() const noexcept { return *app_; }
+  const ServerOptions& options() const noexcept { return options_; }
+  std::atomic<std::size_t> open_connections{0};
+  std::atomic<std::uint64_t> total_connections{0};
+  std::atomic<std::uint64_t> total_commands{0};
+  std::atomic<std::uint64_t> next_connection_id{1};
+  Clock::time_point started_at() const noexcept { return started_at_; }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+
+  std::shared_ptr<const AppDefinition> app_;
+  ServerOptions options_;
+  std::unordered_map<std::string, Route, Hash, std::equal_to<>> routes_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> running_{false};
+  std::mutex lifecycle_mutex_;
+  bool stopped_ = false;
+  Clock::time_point started_at_ = Clock::now();
+};
+
+}  // namespace greenrpc

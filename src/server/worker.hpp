@@ -1,0 +1,52 @@
+#pragma once
+// One worker thread of a server: its scheduler, its SO_REUSEPORT listener, its connections.
+#include <cstdint>
+#include <memory>
+#include <unordered_set>
+
+#include "greenrpc/net/tcp_listener.hpp"
+#include "greenrpc/runtime/event_loop_thread.hpp"
+#include "greenrpc/runtime/one_shot_event.hpp"
+
+namespace greenrpc {
+
+class ServerCore;
+class Connection;
+
+class Worker {
+ public:
+  Worker(ServerCore& core, unsigned index);
+  ~Worker();
+
+  // Binds (on the worker's thread) and starts accepting; returns the bound port.
+  std::uint16_t listen(std::uint16_t port, bool reuse_port);
+  // Stops accepting, closes idle connections, lets busy ones finish their pipeline; `done` is
+  // set once no connection is left.
+  void drain(std::shared_ptr<OneShotEvent> done);
+  // Cuts every remaining connection (their parked reads and writes fail at once).
+  void cut_connections();
+  // Ends the thread (waits for its fibers to return).
+  void join();
+
+  unsigned index() const noexcept { return index_; }
+  ServerCore& core() noexcept { return core_; }
+
+  // Loop thread only, called by Connection.
+  void attach(Connection* c) { connections_.insert(c); }
+  void detach(Connection* c);
+  bool draining() const noexcept { return draining_; }
+
+ private:
+  void accept_loop();
+
+  ServerCore& core_;
+  unsigned index_;
+  EventLoopThread loop_;
+  // Loop-thread state:
+  std::unique_ptr<TcpListener> listener_;
+  std::unordered_set<Connection*> connections_;
+  bool draining_ = false;
+  std::shared_ptr<OneShotEvent> drained_;
+};
+
+}  // namespace greenrpc

@@ -1,0 +1,156 @@
+// Malformed input and DecodeLimits: kind invalid_msgpack, message naming the problem.
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "greenrpc/codec/decode.hpp"
+#include "greenrpc/codec/encode.hpp"
+
+namespace {
+
+using greenrpc::codec::decode;
+using greenrpc::codec::DecodeError;
+using greenrpc::codec::DecodeLimits;
+using greenrpc::codec::encode;
+
+std::string bytes(std::initializer_list<int> values) {
+    std::string out;
+    for (int v : values) out.push_back(static_cast<char>(v));
+    return out;
+}
+
+::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+    if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
+}
+
+template <typename T>
+DecodeError invalid_msgpack_error(const std::string& input, const DecodeLimits& limits = {}) {
+    try {
+        (void)decode<T>(input, limits);
+    } catch (const DecodeError& error) {
+        EXPECT_EQ(error.kind(), DecodeError::Kind::invalid_msgpack) << error.message();
+        return error;
+    }
+    ADD_FAILURE() << "decoding unexpectedly succeeded";
+    return DecodeError(DecodeError::Kind::validation, "<none>");
+}
+
+TEST(InvalidMsgpack, EmptyInput) {
+    EXPECT_EQ(invalid_msgpack_error<int>("").message(), "invalid msgpack: empty input");
+}
+
+TEST(InvalidMsgpack, Truncated) {
+    EXPECT_EQ(invalid_msgpack_error<int>(bytes({0xcd, 0x01})).message(), "invalid msgpack: truncated input (2 bytes)");
+    EXPECT_TRUE(contains(invalid_msgpack_error<std::string>(bytes({0xa5, 'a', 'b'})).message(), "truncated"));
+    EXPECT_TRUE(contains(invalid_msgpack_error<std::vector<int>>(bytes({0x93, 0x01, 0x02})).message(), "truncated"));
+    std::string full = encode(std::map<std::string, std::vector<int>>{{"key", {1, 2, 3}}});
+    for (std::size_t cut = 1; cut < full.size(); ++cut) {
+        EXPECT_EQ((invalid_msgpack_error<std::map<std::string, std::vector<int>>>(full.substr(0, cut)).kind()),
+                  DecodeError::Kind::invalid_msgpack)
+            << "cut at " << cut;
+    }
+}
+
+TEST(InvalidMsgpack, TrailingBytes) {
+    const auto error = invalid_msgpack_error<int>(bytes({0x01, 0x02, 0x03}));
+    EXPECT_EQ(error.message(), "invalid msgpack: 2 unexpected bytes after the value (input must hold exactly one value)");
+}
+
+TEST(InvalidMsgpack, ReservedByte) {
+    EXPECT_EQ(invalid_msgpack_error<int>(bytes({0xc1})).message(), "invalid msgpack: malformed data");
+    EXPECT_EQ(invalid_msgpack_error<std::vector<int>>(bytes({0x92, 0x01, 0xc1})).message(),
+              "invalid msgpack: malformed data");
+}
+
+TEST(Limits, HugeArrayHeaderFailsFastWithoutAllocating) {
+    // array32 declaring 0xffffffff elements, followed by a single byte.
+    const std::string input = bytes({0xdd, 0xff, 0xff, 0xff, 0xff});
+    const auto started = std::chrono::steady_clock::now();
+    const auto error = invalid_msgpack_error<std::vector<int>>(input);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(100));
+    EXPECT_EQ(error.message(), "invalid msgpack: array length 4294967295 exceeds limit max_array=1048576");
+}
+
+TEST(Limits, ArrayHeaderLargerThanInputIsTruncation) {
+    // 1000 declared elements (under max_array) but only 3 bytes of input: rejected
+    // before msgpack allocates a 1000-entry table.
+    const auto error = invalid_msgpack_error<std::vector<int>>(bytes({0xdc, 0x03, 0xe8}));
+    EXPECT_EQ(error.message(),
+              "invalid msgpack: truncated input: array declares 1000 entries but the whole input is 3 bytes");
+}
+
+TEST(Limits, HugeMapHeader) {
+    const auto error = invalid_msgpack_error<std::map<std::string, int>>(bytes({0xdf, 0x7f, 0xff, 0xff, 0xff}));
+    EXPECT_EQ(error.message(), "invalid msgpack: map length 2147483647 exceeds limit max_map=1048576");
+}
+
+TEST(Limits, HugeStringAndBinHeadersAreTruncation) {
+    // The parser only looks at a STR/BIN payload once all of it is present, so a
+    // 4 GiB header over 1 byte of payload is plain truncation: nothing is
+    // allocated (payloads are referenced, never copied). max_str/max_bin bite
+    // when the payload is really there (see CustomLimitsApply).
+    EXPECT_EQ(invalid_msgpack_error<std::string>(bytes({0xdb, 0xff, 0xff, 0xff, 0xff, 'x'})).message(),
+              "invalid msgpack: truncated input (6 bytes)");
+    EXPECT_EQ(invalid_msgpack_error<greenrpc::Bytes>(bytes({0xc6, 0xff, 0xff, 0xff, 0xff, 'x'})).message(),
+              "invalid msgpack: truncated input (6 bytes)");
+}
+
+TEST(Limits, CustomLimitsApply) {
+    DecodeLimits limits;
+    limits.max_array = 2;
+    limits.max_map = 1;
+    limits.max_str = 3;
+    limits.max_bin = 1;
+    limits.max_ext = 2;
+    EXPECT_EQ(decode<std::vector<int>>(encode(std::vector<int>{1, 2}), limits).size(), 2u);
+    EXPECT_EQ(invalid_msgpack_error<std::vector<int>>(encode(std::vector<int>{1, 2, 3}), limits).message(),
+              "invalid msgpack: array length 3 exceeds limit max_array=2");
+    EXPECT_EQ((invalid_msgpack_error<std::map<int, int>>(encode(std::map<int, int>{{1, 1}, {2, 2}}), limits)).message(),
+              "invalid msgpack: map length 2 exceeds limit max_map=1");
+    EXPECT_EQ(decode<std::string>(encode(std::string("abc")), limits), "abc");
+    EXPECT_EQ(invalid_msgpack_error<std::string>(encode(std::string("abcd")), limits).message(),
+              "invalid msgpack: string length exceeds limit max_str=3");
+    EXPECT_EQ(invalid_msgpack_error<greenrpc::Bytes>(encode(greenrpc::Bytes("ab")), limits).message(),
+              "invalid msgpack: binary length exceeds limit max_bin=1");
+    // fixext4 (type 1) carries 4 data bytes (+1 type byte).
+    EXPECT_EQ(invalid_msgpack_error<int>(bytes({0xd6, 0x01, 0, 0, 0, 0}), limits).message(),
+              "invalid msgpack: ext length exceeds limit max_ext=2");
+}
+
+std::string nested_arrays(int depth) {
+    std::string input(static_cast<std::size_t>(depth), static_cast<char>(0x91));  // [[[...]]]
+    input.push_back(static_cast<char>(0x90));
+    return input;
+}
+
+TEST(Limits, DeepNestingIsRejected) {
+    const auto error = invalid_msgpack_error<std::vector<int>>(nested_arrays(1000));
+    EXPECT_EQ(error.message(), "invalid msgpack: nesting depth exceeds limit max_depth=64");
+
+    DecodeLimits shallow;
+    shallow.max_depth = 2;
+    using Twice = std::vector<std::vector<int>>;
+    EXPECT_EQ(decode<Twice>(encode(Twice{{1}}), shallow), Twice{{1}});
+    EXPECT_TRUE(contains(invalid_msgpack_error<Twice>(nested_arrays(2), shallow).message(), "max_depth=2"));
+}
+
+TEST(Limits, DefaultDepthAllowsSixtyFourLevels) {
+    // 63 wrapping arrays + the innermost empty one = 64 levels: accepted by the
+    // parser (then rejected by validation, since the target type is shallower).
+    try {
+        (void)decode<std::vector<int>>(nested_arrays(63));
+        FAIL() << "expected a validation error";
+    } catch (const DecodeError& error) {
+        EXPECT_EQ(error.kind(), DecodeError::Kind::validation);
+    }
+    EXPECT_EQ(invalid_msgpack_error<std::vector<int>>(nested_arrays(64)).kind(), DecodeError::Kind::invalid_msgpack);
+}
+
+}  // namespace
