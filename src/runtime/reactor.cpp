@@ -169,10 +169,15 @@ std::size_t Reactor::poll(Clock::time_point until) {
   for (int i = 0; i < n; ++i) {
     const epoll_event& ev = events_[i];
     if (ev.data.u64 == kEventFdTag) {
-      wake_pending_.store(false, std::memory_order_release);
+      // Drain first, then re-arm. The other order loses wakes: a wake_up() landing between the
+      // two would be drained without a new edge while wake_pending_ stayed true, so no later
+      // wake_up() would write again and epoll_wait could sleep forever. In this order a wake_up()
+      // that sees wake_pending_ still true has published its work (posted task or remote-ready
+      // fiber) before, and this round's run_posted() / the dispatcher picks it up.
       std::uint64_t count;
       while (::read(event_fd_, &count, sizeof count) > 0) {
       }
+      wake_pending_.store(false, std::memory_order_release);
       continue;
     }
     FdRegistration reg{static_cast<std::uint32_t>(ev.data.u64), static_cast<std::uint32_t>(ev.data.u64 >> 32)};

@@ -40,7 +40,10 @@ void Connection::drain() {
   if (idle_) stream_->cancel();
 }
 
-void Connection::cut() { stream_->cancel(); }
+void Connection::cut() {
+  cut_ = true;  // requests still queued in the buffer are not started
+  stream_->cancel();
+}
 
 void Connection::run() noexcept {
   std::string failure;  // recorded in catch blocks, logged after them
@@ -73,12 +76,12 @@ void Connection::serve() {
 
     // Every complete frame in the buffer, in order; all their replies in one write.
     bool keep_open = true;
-    while (keep_open && in_.size() > 0) {
+    while (keep_open && !cut_ && in_.size() > 0) {
       protocol::ParseResult r = parser_.parse(in_.data());
       if (r.status == protocol::ParseStatus::incomplete) break;
       if (r.status == protocol::ParseStatus::error) {
         // A protocol violation: the stream can no longer be framed. Reply, then close.
-        protocol::append_error(out_, r.error);
+        protocol::append_error(out_, "ERR " + r.error);
         keep_open = false;
         break;
       }

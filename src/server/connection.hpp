@@ -44,6 +44,7 @@ class Connection {
   std::string scratch_;
   bool idle_ = false;      // parked in read with nothing buffered
   bool draining_ = false;
+  bool cut_ = false;
 };
 
 }  // namespace greenrpc

@@ -204,3 +204,27 @@ TEST(Runtime, ConnectRefusedRaisesConnectError) {
     }
   });
 }
+
+TEST(Runtime, CrossThreadPostsAreNeverLostWhileTheLoopSleeps) {
+  // Regression: a wake-up racing with the drain of the eventfd used to be lost for good, and
+  // the loop then slept in epoll_wait with tasks queued. Tight posting loops hit the race
+  // window; the pauses afterwards let the loop go idle, which is when a lost wake shows.
+  EventLoopThread loop("test");
+  std::atomic<int> ran{0};
+  constexpr int kThreads = 2, kTight = 200'000, kIdle = 200;
+  std::vector<std::thread> posters;
+  for (int t = 0; t < kThreads; ++t) {
+    posters.emplace_back([&] {
+      for (int i = 0; i < kTight; ++i) loop.post([&] { ++ran; });
+      for (int i = 0; i < kIdle; ++i) {
+        loop.post([&] { ++ran; });
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    });
+  }
+  for (auto& p : posters) p.join();
+  const int total = kThreads * (kTight + kIdle);
+  auto deadline = Clock::now() + 5s;
+  while (ran.load() < total && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(ran.load(), total) << "posted tasks were stranded: a wake-up was lost";
+}

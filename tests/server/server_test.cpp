@@ -1,0 +1,264 @@
+// The server in-process: green threads proven, lifecycle, limits, pipelining, errors.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <thread>
+
+#include "../support/test_app.hpp"
+
+using namespace std::chrono_literals;
+using greenrpc::Clock;
+using test_app::NumberInput;
+
+namespace {
+
+// A blocking TCP socket for raw RESP, with a receive timeout so no test can hang.
+class RawSocket {
+ public:
+  explicit RawSocket(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect");
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~RawSocket() { ::close(fd_); }
+  void send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) throw std::runtime_error("send");
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  // Reads until `expected` bytes arrived, EOF, or the 5 s timeout.
+  std::string read_exactly(std::size_t expected) {
+    std::string got;
+    char buf[65536];
+    while (got.size() < expected) {
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+  // True when the server closed the connection (EOF within 5 s).
+  bool closed_by_peer() {
+    char c;
+    return ::recv(fd_, &c, 1, 0) == 0;
+  }
+
+ private:
+  int fd_;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test_app::install(app, counters);
+    server = app.start_background(test_app::local_options());
+  }
+  greenrpc::App app;
+  test_app::Counters counters;
+  greenrpc::Server server;
+};
+
+}  // namespace
+
+TEST_F(ServerTest, StartsInBackgroundOnAnAskedForFreePort) {
+  EXPECT_TRUE(server.running());
+  EXPECT_NE(server.port(), 0);
+  greenrpc::Client client("127.0.0.1", server.port());
+  EXPECT_EQ(client.call(test_app::add, 1, NumberInput{2}), 3);
+  server.stop();
+  EXPECT_FALSE(server.running());
+}
+
+TEST_F(ServerTest, ThousandConcurrentSleepingCallsFinishTogetherOnOneWorker) {
+  test_app::raise_fd_limit();
+  greenrpc::ClientOptions opts;
+  opts.connections = 1000;  // 1,000 server connections, one fiber each, all on ONE worker thread
+  greenrpc::Client client("127.0.0.1", server.port(), opts);
+  client.call<int>("sleep_ms", 0);  // warm: not needed for correctness, keeps the timing about the server
+  auto start = Clock::now();
+  std::vector<greenrpc::Future<int>> calls;
+  for (int i = 0; i < 1000; ++i) calls.push_back(client.call_async(greenrpc::CallOptions{}, test_app::sleep_ms, 200));
+  for (auto& f : calls) EXPECT_EQ(f.get(), 200);
+  auto elapsed = Clock::now() - start;
+  // Serially this is 200 s; with green threads it is one sleep plus connection setup.
+  EXPECT_LT(elapsed, 2s) << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms";
+  EXPECT_GE(server.connections(), 1000u);
+}
+
+TEST_F(ServerTest, RunBlockingInOneHandlerDoesNotDelayOthers) {
+  greenrpc::Client slow("127.0.0.1", server.port());
+  greenrpc::Client fast("127.0.0.1", server.port());
+  auto pending = slow.call_async<int>("blocking_sleep_ms", 800);
+  std::this_thread::sleep_for(50ms);  // the blocking call is now parked in run_blocking
+  auto t0 = Clock::now();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(fast.call(test_app::add, i, NumberInput{1}), i + 1);
+  auto fast_elapsed = Clock::now() - t0;
+  EXPECT_FALSE(pending.ready()) << "the blocking call should still be running";
+  EXPECT_LT(fast_elapsed, 400ms) << "20 quick calls were held up behind run_blocking";
+  EXPECT_EQ(pending.get(), 800);
+}
+
+TEST_F(ServerTest, HandlerExceptionsBecomeErrorRepliesAndTheConnectionLives) {
+  greenrpc::Client client("127.0.0.1", server.port());
+  try {
+    client.call<int>("fail", std::string("boom"));
+    FAIL() << "no exception";
+  } catch (const greenrpc::RemoteError& e) {
+    EXPECT_EQ(e.code(), "UNEXPECTED_ERROR");
+    EXPECT_EQ(e.message(), "boom");
+  }
+  try {
+    client.call<int>("fail_custom", std::string("no more apples"));
+    FAIL() << "no exception";
+  } catch (const greenrpc::RemoteError& e) {
+    EXPECT_EQ(e.code(), "OUT_OF_STOCK");
+    EXPECT_EQ(e.message(), "no more apples");
+  }
+  EXPECT_EQ(client.call(test_app::add, 2, NumberInput{2}), 4);
+}
+
+TEST_F(ServerTest, PipelinedFramesInOneWriteGetOrderedRepliesInOneRead) {
+  RawSocket s(server.port());
+  std::string batch, expected;
+  for (int i = 0; i < 100; ++i) {
+    // add(i, {"value": 1}) with i < 100: positive fixint
+    batch += "*3\r\n$3\r\nadd\r\n$1\r\n";
+    batch += static_cast<char>(i);
+    batch += "\r\n$8\r\n\x81\xa5value\x01\r\n";
+    expected += "$1\r\n";
+    expected += static_cast<char>(i + 1);
+    expected += "\r\n";
+  }
+  batch += "PING\r\n";  // an inline command in the same batch
+  expected += "+PONG\r\n";
+  s.send(batch);
+  EXPECT_EQ(s.read_exactly(expected.size()), expected);
+}
+
+TEST_F(ServerTest, ProtocolViolationGetsAnErrorThenCloseOthersUnaffected) {
+  greenrpc::Client bystander("127.0.0.1", server.port());
+  RawSocket bad(server.port());
+  bad.send("*1\r\n+notbulk\r\n");
+  std::string reply = bad.read_exactly(1);
+  reply += bad.read_exactly(0);
+  EXPECT_EQ(reply.substr(0, 1), "-");
+  EXPECT_TRUE(bad.closed_by_peer());
+  EXPECT_EQ(bystander.call(test_app::add, 5, NumberInput{5}), 10);
+}
+
+TEST_F(ServerTest, OversizedDeclarationsAreRefusedWithoutAllocating) {
+  RawSocket bad(server.port());
+  bad.send("*1\r\n$999999999999\r\n");
+  std::string line = bad.read_exactly(5);
+  EXPECT_EQ(line.substr(0, 5), "-ERR ");
+  EXPECT_TRUE(bad.closed_by_peer());
+}
+
+TEST_F(ServerTest, StopWhileClientsAreMidCallNeverHangsAClient) {
+  greenrpc::Client client("127.0.0.1", server.port(), [] {
+    greenrpc::ClientOptions o;
+    o.connections = 8;
+    return o;
+  }());
+  std::vector<greenrpc::Future<int>> calls;
+  for (int i = 0; i < 32; ++i) calls.push_back(client.call_async<int>("sleep_ms", 1500));
+  std::this_thread::sleep_for(100ms);
+  auto t0 = Clock::now();
+  server.stop(200ms);  // shorter than the handlers' sleep: connections get cut
+  EXPECT_LT(Clock::now() - t0, 5s);
+  int completed = 0, failed = 0;
+  for (auto& f : calls) {
+    ASSERT_TRUE(f.wait_for(5s)) << "a call hung after stop()";
+    try {
+      EXPECT_EQ(f.get(), 1500);
+      ++completed;
+    } catch (const greenrpc::Error& e) {
+      ++failed;  // a clean error: the connection was closed under it
+    }
+  }
+  EXPECT_EQ(completed + failed, 32);
+  EXPECT_GT(failed, 0);
+}
+
+TEST_F(ServerTest, GracefulStopLetsInFlightRequestsFinish) {
+  greenrpc::Client client("127.0.0.1", server.port());
+  auto call = client.call_async<int>("sleep_ms", 300);
+  std::this_thread::sleep_for(50ms);
+  server.stop(3s);  // longer than the handler: it completes and its reply is delivered
+  EXPECT_EQ(call.get(), 300);
+}
+
+TEST(ServerLifecycle, HooksRunAroundTheServer) {
+  greenrpc::App app;
+  std::vector<std::string> events;
+  app.on_startup([&] { events.push_back("startup"); });
+  app.on_shutdown([&] { events.push_back("shutdown"); });
+  app.command("ping2", [] { return 1; });
+  {
+    auto server = app.start_background(test_app::local_options());
+    EXPECT_EQ(events, std::vector<std::string>{"startup"});
+  }  // the handle's destructor stops the server
+  EXPECT_EQ(events, (std::vector<std::string>{"startup", "shutdown"}));
+}
+
+TEST(ServerLifecycle, ListenFailureIsReportedByStartBackground) {
+  greenrpc::App app;
+  auto first = app.start_background(test_app::local_options());
+  auto opts = test_app::local_options();
+  opts.port = first.port();  // taken, and no SO_REUSEPORT with one worker
+  EXPECT_THROW(app.start_background(opts), greenrpc::IoError);
+}
+
+TEST(ServerLifecycle, ReservedAndDuplicateNamesAreRefusedCourtesyBuiltinsMayBeShadowed) {
+  greenrpc::App app;
+  for (const char* name : {"ping", "PING", "quit", "auth", "Hello"})
+    EXPECT_THROW(app.command(name, [] { return 0; }), std::invalid_argument) << name;
+  app.command("echo", [](std::string s) { return s + "!"; });
+  EXPECT_THROW(app.command("ECHO", [](std::string s) { return s; }), std::invalid_argument);
+  EXPECT_THROW(app.command("bad name", [] { return 0; }), std::invalid_argument);
+  auto server = app.start_background(test_app::local_options());
+  greenrpc::Client client("127.0.0.1", server.port());
+  EXPECT_EQ(client.call<std::string>("echo", std::string("hi")), "hi!");
+  EXPECT_EQ(client.ping(), "PONG");
+}
+
+TEST(ServerLifecycle, ConnectionLimitRefusesTheExtraConnection) {
+  greenrpc::App app;
+  app.command("one", [] { return 1; });
+  auto opts = test_app::local_options();
+  opts.max_connections = 2;
+  auto server = app.start_background(opts);
+  RawSocket a(server.port()), b(server.port());
+  a.send("PING\r\n");
+  b.send("PING\r\n");
+  EXPECT_EQ(a.read_exactly(7), "+PONG\r\n");
+  EXPECT_EQ(b.read_exactly(7), "+PONG\r\n");
+  RawSocket c(server.port());
+  EXPECT_EQ(c.read_exactly(36), "-ERR max number of clients reached\r\n");
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST(ServerLifecycle, SeveralWorkersShareThePortAndAllServe) {
+  greenrpc::App app;
+  test_app::Counters counters;
+  test_app::install(app, counters);
+  auto server = app.start_background(test_app::local_options(2));
+  std::set<unsigned> workers;
+  for (int i = 0; i < 64 && workers.size() < 2; ++i) {
+    greenrpc::Client client("127.0.0.1", server.port());  // a new connection each time
+    workers.insert(client.call<unsigned>("worker"));
+    EXPECT_EQ(client.call(test_app::add, i, NumberInput{1}), i + 1);
+  }
+  EXPECT_EQ(workers.size(), 2u) << "SO_REUSEPORT should spread 64 connections over both workers";
+}
