@@ -5,6 +5,7 @@
 #include "greenrpc/codec/bytes.hpp"
 #include "greenrpc/codec/command.hpp"
 #include "greenrpc/runtime/fiber.hpp"
+#include "greenrpc/runtime/one_shot_event.hpp"
 #include "greenrpc/runtime/run_blocking.hpp"
 #include "greenrpc/server/app.hpp"
 #include "greenrpc/server/special_args.hpp"

@@ -29,6 +29,7 @@ void ClientConnection::shutdown() {
   closing_ = true;
   if (writer_waiter_) writer_waiter_->wake();
   if (link_) link_->stream->cancel();
+  if (connecting_) connecting_->cancel();
   auto error = std::make_exception_ptr(CancelledError("client is closed"));
   for (auto& call : outbox_) fail(*call, error);
   outbox_.clear();
@@ -40,6 +41,7 @@ std::exception_ptr ClientConnection::connect() {
   std::exception_ptr error;
   try {
     stream = TcpStream::connect(host_, port_, deadline);
+    connecting_ = stream.get();  // shutdown() may cancel the handshake
     // Handshake: AUTH and CLIENT SETNAME, pipelined, replies checked in order.
     std::string frame;
     std::size_t expected = 0;
@@ -77,6 +79,8 @@ std::exception_ptr ClientConnection::connect() {
   } catch (...) {
     error = std::current_exception();  // recorded only; nothing parks in here
   }
+  connecting_ = nullptr;
+  if (!error && closing_) error = std::make_exception_ptr(CancelledError("client is closed"));
   if (error) {
     if (stream) stream->close();
     return error;

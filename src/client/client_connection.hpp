@@ -44,6 +44,7 @@ class ClientConnection {
   std::uint16_t port_;
   const ClientOptions& options_;
   std::shared_ptr<Link> link_;
+  TcpStream* connecting_ = nullptr;  // during connect()'s handshake
   std::vector<std::shared_ptr<PendingCall>> outbox_;
   Waiter* writer_waiter_ = nullptr;
   bool closing_ = false;

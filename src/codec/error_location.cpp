@@ -41,6 +41,14 @@ std::string decimal(Integer value) {
     return std::string(buffer, result.ptr);
 }
 
+/// prefix + text (built by appending: GCC 12 warns falsely on "literal" + string&&).
+std::string prefixed(std::string_view prefix, std::string_view text) {
+    std::string out;
+    out.reserve(prefix.size() + text.size());
+    out.append(prefix).append(text);
+    return out;
+}
+
 /// How a map key is shown inside a location segment.
 std::string describe_key(const msgpack::object& key, std::size_t position) {
     switch (key.type) {
@@ -48,22 +56,22 @@ std::string describe_key(const msgpack::object& key, std::size_t position) {
         case msgpack::type::BIN: return quoted({key.via.bin.ptr, key.via.bin.size});
         case msgpack::type::POSITIVE_INTEGER: return decimal(key.via.u64);
         case msgpack::type::NEGATIVE_INTEGER: return decimal(key.via.i64);
-        default: return "#" + decimal(position);
+        default: return prefixed("#", decimal(position));
     }
 }
 
 }  // namespace
 
-std::string item_location(std::size_t index) { return "item " + decimal(index); }
+std::string item_location(std::size_t index) { return prefixed("item ", decimal(index)); }
 
-std::string field_location(std::string_view name) { return "field " + quoted(name); }
+std::string field_location(std::string_view name) { return prefixed("field ", quoted(name)); }
 
 std::string key_location(const msgpack::object& key, std::size_t position) {
-    return "key " + describe_key(key, position);
+    return prefixed("key ", describe_key(key, position));
 }
 
 std::string invalid_key_location(const msgpack::object& key, std::size_t position) {
-    return "invalid key " + describe_key(key, position);
+    return prefixed("invalid key ", describe_key(key, position));
 }
 
 }  // namespace greenrpc::codec

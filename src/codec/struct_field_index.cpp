@@ -16,7 +16,10 @@ std::string_view key_text(const msgpack::object& key) noexcept { return {key.via
 
 }  // namespace
 
-StructFieldIndex::StructFieldIndex(const msgpack::object& map) : entries_(map.via.map.ptr), size_(map.via.map.size) {
+void StructFieldIndex::assign(const msgpack::object& map) {
+    entries_ = map.via.map.ptr;
+    size_ = map.via.map.size;
+    sorted_.clear();
     for (std::size_t i = 0; i < size_; ++i) {
         const msgpack::object& key = entries_[i].key;
         if (key.type != msgpack::type::STR) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -16,10 +17,15 @@ namespace {
 /// STR/BIN/EXT objects point into the caller's buffer instead of being copied.
 bool reference_input(msgpack::type::object_type, std::size_t, void*) { return true; }
 
-std::string limit_exceeded(std::string_view what, std::string_view limit_name, std::size_t limit) {
+/// "invalid msgpack: " followed by `parts` (appended: GCC 12 warns falsely on "literal" + string&&).
+std::string invalid(std::initializer_list<std::string_view> parts) {
     std::string reason = "invalid msgpack: ";
-    reason.append(what).append(" exceeds limit ").append(limit_name).append("=").append(std::to_string(limit));
+    for (std::string_view part : parts) reason.append(part);
     return reason;
+}
+
+std::string limit_exceeded(std::string_view what, std::string_view limit_name, std::size_t limit) {
+    return invalid({what, " exceeds limit ", limit_name, "=", std::to_string(limit)});
 }
 
 /// Allocation-free re-parse, run only after a container header was rejected,
@@ -42,13 +48,13 @@ private:
     bool check(std::string_view kind, std::uint32_t entries, std::size_t limit, std::string_view limit_name,
                std::size_t min_bytes_per_entry) {
         if (entries > limit) {
-            verdict_ = limit_exceeded(std::string(kind) + " length " + std::to_string(entries), limit_name, limit);
+            verdict_ = invalid({kind, " length ", std::to_string(entries), " exceeds limit ", limit_name, "=",
+                                std::to_string(limit)});
             return false;
         }
         if (entries > input_size_ / min_bytes_per_entry) {
-            verdict_ = "invalid msgpack: truncated input: " + std::string(kind) + " declares " +
-                       std::to_string(entries) + " entries but the whole input is " + std::to_string(input_size_) +
-                       " bytes";
+            verdict_ = invalid({"truncated input: ", kind, " declares ", std::to_string(entries),
+                                " entries but the whole input is ", std::to_string(input_size_), " bytes"});
             return false;
         }
         return true;
@@ -65,7 +71,7 @@ private:
     std::size_t offset = 0;
     msgpack::parse(bytes.data(), bytes.size(), offset, probe);
     if (!probe.verdict().empty()) throw DecodeError::invalid_msgpack(probe.verdict());
-    throw DecodeError::invalid_msgpack("invalid msgpack: " + std::string(kind) + " size limit exceeded");
+    throw DecodeError::invalid_msgpack(invalid({kind, " size limit exceeded"}));
 }
 
 }  // namespace
@@ -94,17 +100,16 @@ msgpack::object unpack_value(msgpack::zone& zone, std::string_view bytes, const 
     } catch (const msgpack::depth_size_overflow&) {
         throw DecodeError::invalid_msgpack(limit_exceeded("nesting depth", "max_depth", limits.max_depth));
     } catch (const msgpack::insufficient_bytes&) {
-        throw DecodeError::invalid_msgpack(size == 0 ? std::string("invalid msgpack: empty input")
-                                                     : "invalid msgpack: truncated input (" + std::to_string(size) +
-                                                           " bytes)");
+        throw DecodeError::invalid_msgpack(size == 0 ? invalid({"empty input"})
+                                                     : invalid({"truncated input (", std::to_string(size), " bytes)"}));
     } catch (const msgpack::parse_error&) {
-        throw DecodeError::invalid_msgpack("invalid msgpack: malformed data");
+        throw DecodeError::invalid_msgpack(invalid({"malformed data"}));
     } catch (const msgpack::unpack_error& error) {
-        throw DecodeError::invalid_msgpack(std::string("invalid msgpack: ") + error.what());
+        throw DecodeError::invalid_msgpack(invalid({error.what()}));
     }
     if (offset != size) {
-        throw DecodeError::invalid_msgpack("invalid msgpack: " + std::to_string(size - offset) +
-                                           " unexpected bytes after the value (input must hold exactly one value)");
+        throw DecodeError::invalid_msgpack(invalid({std::to_string(size - offset),
+                                                    " unexpected bytes after the value (input must hold exactly one value)"}));
     }
     return value;
 }

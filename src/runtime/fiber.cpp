@@ -29,7 +29,8 @@ void spawn(std::function<void()> fn, std::size_t stack_size) {
 
 void sleep_until(Deadline deadline) {
   if (!in_runtime()) {
-    if (!deadline.is_never()) std::this_thread::sleep_until(deadline.time_point());
+    while (deadline.is_never()) std::this_thread::sleep_for(std::chrono::hours(24));
+    std::this_thread::sleep_until(deadline.time_point());
     return;
   }
   while (!deadline.expired()) {

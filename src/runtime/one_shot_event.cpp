@@ -6,24 +6,20 @@
 namespace greenrpc {
 
 void OneShotEvent::set() {
-  Reactor* reactor;
-  {
-    std::lock_guard lock(mutex_);
-    if (set_) return;
-    set_ = true;
-    cv_.notify_all();
-    reactor = fiber_reactor_;
-  }
-  if (!reactor) return;
-  if (reactor == Reactor::current()) {
-    std::lock_guard lock(mutex_);
-    if (fiber_waiter_) fiber_waiter_->wake();
+  std::lock_guard lock(mutex_);
+  if (set_) return;
+  set_ = true;
+  cv_.notify_all();
+  if (!fiber_reactor_) return;
+  if (fiber_reactor_ == Reactor::current()) {
+    fiber_waiter_->wake();
     return;
   }
-  // Another thread's fiber: deliver the wake through its reactor. The waiter may have timed out
-  // and left by the time the task runs, hence the re-check on the owning thread.
-  reactor->post([self = shared_from_this()] {
-    std::lock_guard lock(self->mutex_);
+  // Another thread's fiber: deliver the wake through its reactor, posting under the lock — a
+  // registered waiter is a parked fiber, so its thread and reactor are alive. The waiter may
+  // have timed out by the time the task runs, hence the re-check on the owning thread.
+  fiber_reactor_->post([self = shared_from_this()] {
+    std::lock_guard inner(self->mutex_);
     if (self->fiber_waiter_) self->fiber_waiter_->wake();
   });
 }

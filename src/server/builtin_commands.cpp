@@ -1,6 +1,7 @@
 #include "builtin_commands.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "greenrpc/protocol/error_codes.hpp"
@@ -23,6 +24,12 @@ bool iequals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
 }
+
+// Redis' rule for connection names (CLIENT SETNAME and HELLO ... SETNAME).
+bool valid_client_name(std::string_view name) {
+  return std::none_of(name.begin(), name.end(), [](char ch) { return ch < '!' || ch > '~'; });
+}
+constexpr std::string_view kBadClientName = "ERR Client names cannot contain spaces, newlines or special characters.";
 
 void wrong_arity(BuiltinCall& c) {
   std::string msg = "ERR wrong number of arguments for '";
@@ -60,6 +67,8 @@ bool authenticate(BuiltinCall& c, std::string_view user, std::string_view passwo
     value = auth(user, password);
   } catch (const std::exception& e) {
     failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
   }
   if (!failure.empty()) {
     append_error(c.out, std::string(error_code::unexpected_error) + " auth function failed: " + failure);
@@ -98,6 +107,7 @@ void hello(BuiltinCall& c) {
       if (!authenticate(c, c.args[i + 1], c.args[i + 2])) return;
       i += 3;
     } else if (iequals(c.args[i], "SETNAME") && i + 1 < c.args.size()) {
+      if (!valid_client_name(c.args[i + 1])) return append_error(c.out, kBadClientName);
       c.conn.name = std::string(c.args[i + 1]);
       i += 2;
     } else {
@@ -126,8 +136,7 @@ void client(BuiltinCall& c) {
   if (c.args.size() < 2) return wrong_arity(c);
   std::string_view sub = c.args[1];
   if (iequals(sub, "SETNAME") && c.args.size() == 3) {
-    if (c.args[2].find_first_of(" \n\r") != std::string_view::npos)
-      return append_error(c.out, "ERR Client names cannot contain spaces, newlines or special characters.");
+    if (!valid_client_name(c.args[2])) return append_error(c.out, kBadClientName);
     c.conn.name = std::string(c.args[2]);
     return append_simple(c.out, "OK");
   }
@@ -278,8 +287,12 @@ void command(BuiltinCall& c) {
     return;
   }
   if (iequals(sub, "LIST")) {
-    append_array_header(c.out, user.size());
-    for (const CommandInfo* info : user) append_bulk(c.out, info->name);
+    std::vector<std::string_view> names;
+    for (const auto& b : builtin_commands())
+      if (!registry.find(b.name)) names.push_back(b.name);
+    for (const CommandInfo* info : user) names.push_back(info->name);
+    append_array_header(c.out, names.size());
+    for (std::string_view n : names) append_bulk(c.out, n);
     return;
   }
   append_error(c.out, "ERR unknown subcommand '" + std::string(sub) + "'. Try COMMAND HELP.");

@@ -52,6 +52,14 @@ struct Pair {
     MSGPACK_DEFINE_ARRAY(key, value);
 };
 
+/// Large enough that vectors of it exceed the codec's eager allocation budget.
+struct Big {
+    std::array<char, 8192> padding{};
+    int value = 0;
+    bool operator==(const Big&) const = default;
+    MSGPACK_DEFINE_MAP(value);
+};
+
 }  // namespace app
 
 namespace {
@@ -143,6 +151,15 @@ TEST(RoundTrip, Sequences) {
     expect_round_trip(std::array<unsigned char, 2>{0xab, 0xcd});
     expect_round_trip(std::set<std::string>{"b", "a"});
     expect_round_trip(std::unordered_set<int>{1, 2, 3});
+}
+
+TEST(RoundTrip, VectorsBeyondTheEagerAllocationBudget) {
+    std::vector<app::Big> bigs(300);
+    for (int i = 0; i < 300; ++i) bigs[static_cast<std::size_t>(i)].value = i;
+    expect_round_trip(bigs);
+    std::vector<int> many(300000);
+    for (int i = 0; i < 300000; ++i) many[static_cast<std::size_t>(i)] = i;
+    expect_round_trip(many);
 }
 
 TEST(RoundTrip, Maps) {

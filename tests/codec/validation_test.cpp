@@ -55,6 +55,12 @@ struct Derived : Base {
     MSGPACK_DEFINE_MAP(MSGPACK_BASE_MAP(Base), own);
 };
 
+struct Big {
+    std::array<char, 8192> padding{};
+    int value = 0;
+    MSGPACK_DEFINE_MAP(value);
+};
+
 struct Defaults {
     std::optional<int> retries = 3;
     std::string name;
@@ -238,6 +244,25 @@ TEST(Validation, BadElementReportsIndex) {
     EXPECT_EQ(error.message(), "item 1, item 1: value is required, got nil");
 }
 
+TEST(Validation, BadElementBeyondTheEagerAllocationBudget) {
+    // 200 x 8 KiB elements exceed the up-front budget: the vector grows as
+    // elements validate, and errors still carry the index.
+    const std::string input = pack_with([](auto& pk) {
+        pk.pack_array(200);
+        for (int i = 0; i < 150; ++i) pk.pack_map(1), pk.pack("value"), pk.pack(i);
+        pk.pack_map(1), pk.pack("value"), pk.pack(1.5);
+        for (int i = 151; i < 200; ++i) pk.pack_map(1), pk.pack("value"), pk.pack(i);
+    });
+    auto error = validation_error<std::vector<shop::Big>>(input);
+    EXPECT_EQ(error.message(), "item 150, field 'value': value is not a valid integer");
+
+    // 100k small integers where 8 KiB structs are expected: rejected at item 0
+    // without first allocating 100k structs (~800 MB).
+    const std::string hostile = encode(std::vector<int>(100000, 1));
+    error = validation_error<std::vector<shop::Big>>(hostile);
+    EXPECT_EQ(error.message(), "item 0: value is not a valid Big");
+}
+
 TEST(Validation, MapKeysAndValues) {
     auto error = validation_error_for<std::map<std::string, int>>(std::map<std::string, std::string>{{"a", "1"}});
     EXPECT_EQ(error.message(), "key 'a': value is not a valid integer");
@@ -329,17 +354,23 @@ TEST(Validation, UnknownFieldsAreIgnoredAndLastDuplicateWins) {
     EXPECT_EQ(holder.value, 2);
 }
 
+std::string numbered_key(int i) {
+    std::string key = "k";
+    key += std::to_string(i);
+    return key;
+}
+
 TEST(Validation, LargeStructMapsUseTheIndex) {
     const auto holder = decode<shop::Holder>(pack_with([](auto& pk) {
         pk.pack_map(41);
-        for (int i = 0; i < 20; ++i) pk.pack("k" + std::to_string(i)), pk.pack(i);
+        for (int i = 0; i < 20; ++i) pk.pack(numbered_key(i)), pk.pack(i);
         pk.pack("value"), pk.pack(5);
-        for (int i = 20; i < 40; ++i) pk.pack("k" + std::to_string(i)), pk.pack(i);
+        for (int i = 20; i < 40; ++i) pk.pack(numbered_key(i)), pk.pack(i);
     }));
     EXPECT_EQ(holder.value, 5);
     auto error = validation_error<shop::Holder>(pack_with([](auto& pk) {
         pk.pack_map(40);
-        for (int i = 0; i < 40; ++i) pk.pack("k" + std::to_string(i)), pk.pack(i);
+        for (int i = 0; i < 40; ++i) pk.pack(numbered_key(i)), pk.pack(i);
     }));
     EXPECT_EQ(error.message(), "field 'value': field required");
 }

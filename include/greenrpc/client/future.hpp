@@ -2,6 +2,7 @@
 // The result of Client::call_async: get() waits — parking only the fiber inside a runtime, or
 // blocking a plain thread — then decodes the reply or throws the call's error.
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 
 #include "greenrpc/client/pending_call.hpp"
@@ -21,10 +22,12 @@ class Future {
   // Waits at most `timeout` (without consuming the result); true when the reply is there.
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
+    if (!call_) throw std::logic_error("greenrpc::Future::wait_for on an empty or already consumed future");
     return call_->done->wait(earliest(Deadline::after(timeout), call_->deadline));
   }
-  // The decoded result. Call once.
+  // The decoded result. Call once: afterwards the future is no longer valid().
   T get() {
+    if (!call_) throw std::logic_error("greenrpc::Future::get on an empty or already consumed future");
     auto call = std::move(call_);
     return detail::decode_reply<T>(detail::await_reply(*call), limits_);
   }

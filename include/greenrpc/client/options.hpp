@@ -10,9 +10,9 @@
 namespace greenrpc {
 
 struct ClientOptions {
-  std::string password;            // sent with AUTH on every (re)connect when non-empty
-  std::string username;            // AUTH <username> <password> when non-empty
-  std::string client_name;         // CLIENT SETNAME when non-empty
+  std::string password{};          // sent with AUTH on every (re)connect when non-empty
+  std::string username{};          // AUTH <username> <password> when non-empty
+  std::string client_name{};       // CLIENT SETNAME when non-empty
   std::chrono::milliseconds connect_timeout{5'000};
   std::chrono::milliseconds timeout{0};  // default per-call timeout; 0: none (as arrpc)
   std::size_t connections = 1;     // calls are spread over this many pipelined connections

@@ -69,6 +69,13 @@ template <sequence_type T>
 struct value_reader<T> {
     using element = typename T::value_type;
 
+    /// Elements allocated before any is validated. Hostile input can declare
+    /// ~1 element per input byte; beyond this budget the vector only grows as
+    /// elements prove valid, so a small message cannot force a huge allocation
+    /// of large elements.
+    static constexpr std::size_t eager_elements =
+        sizeof(element) >= (std::size_t{1} << 20) ? 1 : (std::size_t{1} << 20) / sizeof(element);
+
     static void read(const msgpack::object& in, T& out) {
         if constexpr (byte_vector_type<T>) {
             std::size_t size = 0;
@@ -83,7 +90,22 @@ struct value_reader<T> {
         }
         const std::size_t size = in.via.array.size;
         out.clear();
-        if constexpr (requires { out.reserve(size); }) out.reserve(size);
+        if constexpr (detail::is_specialization_of<T, std::vector> && !std::is_same_v<element, bool>) {
+            if (size <= eager_elements) {
+                // Size once, then fill in place: no per-element capacity checks.
+                out.resize(size);
+                element* items = out.data();
+                std::size_t i = 0;
+                try {
+                    for (; i < size; ++i) read_value(in.via.array.ptr[i], items[i]);
+                } catch (DecodeError& error) {
+                    error.prepend_location(item_location(i));
+                    throw;
+                }
+                return;
+            }
+            out.reserve(eager_elements);
+        }
         for (std::size_t i = 0; i < size; ++i) {
             if constexpr (std::is_same_v<element, bool>) {  // vector<bool> has no bool&
                 bool item = false;

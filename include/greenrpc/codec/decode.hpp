@@ -18,15 +18,20 @@
 
 namespace greenrpc::codec {
 
-/// Initial zone chunk for one decode: small enough for the allocator's fast
-/// path; only arrays/maps use it (strings reference the input).
-inline constexpr std::size_t decode_zone_chunk_size = 512;
+/// Size of the zone's first chunk for decoding `input_size` bytes. Only
+/// arrays/maps use the zone (16 bytes per element, at most one element per
+/// input byte; strings reference the input), so small inputs get a small chunk
+/// (allocator fast path) and large ones msgpack-cxx's default of 8 KiB.
+constexpr std::size_t decode_zone_chunk_size(std::size_t input_size) noexcept {
+    const std::size_t needed = input_size * sizeof(msgpack::object);
+    return needed < 64 ? 64 : (needed > 8192 ? 8192 : needed);
+}
 
 /// Decodes `msgpack_bytes` (exactly one msgpack value) into `out`.
 /// Throws DecodeError: invalid_msgpack or validation (see DecodeError).
 template <typename T>
 void decode_into(std::string_view msgpack_bytes, T& out, const DecodeLimits& limits = {}) {
-    msgpack::zone zone(decode_zone_chunk_size);
+    msgpack::zone zone(decode_zone_chunk_size(msgpack_bytes.size()));
     const msgpack::object value = unpack_value(zone, msgpack_bytes, limits);
     read_value(value, out);
 }

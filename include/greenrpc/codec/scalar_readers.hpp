@@ -5,6 +5,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <limits>
 #include <string>

@@ -17,7 +17,12 @@ namespace greenrpc::codec {
 /// A repeated key resolves to its last occurrence. Keeps pointers into `map`.
 class StructFieldIndex {
 public:
-    explicit StructFieldIndex(const msgpack::object& map);
+    /// An index over nothing (find() always fails) until assign() is called.
+    StructFieldIndex() noexcept = default;
+    explicit StructFieldIndex(const msgpack::object& map) { assign(map); }
+
+    /// (Re)indexes the entries of `map`, which must be a msgpack map.
+    void assign(const msgpack::object& map);
 
     /// The value stored under `name`, or nullptr if absent.
     [[nodiscard]] const msgpack::object* find(std::string_view name) const noexcept;
@@ -25,8 +30,8 @@ public:
 private:
     static constexpr std::size_t linear_scan_limit = 16;
 
-    const msgpack::object_kv* entries_;
-    std::size_t size_;
+    const msgpack::object_kv* entries_ = nullptr;
+    std::size_t size_ = 0;
     std::vector<std::pair<std::string_view, const msgpack::object*>> sorted_;  // only for large maps
 };
 

@@ -2,10 +2,8 @@
 // value_reader for structs declared with MSGPACK_DEFINE_MAP / MSGPACK_DEFINE_ARRAY:
 // fields are validated one by one, so errors name the field.
 
-#include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string_view>
 #include <type_traits>
 
@@ -61,7 +59,7 @@ public:
         if (in_.type != msgpack::type::MAP) throw_type_mismatch(in_, type_name<Struct>(), type_name<Struct>());
         shape_ = Shape::map;
         declared_ = fields;
-        index_.emplace(in_);
+        index_.assign(in_);
         return *this;
     }
 
@@ -116,7 +114,7 @@ private:
 
     template <typename V>
     void read_named_field(V& field) {
-        const msgpack::object* value = index_->find(name_);
+        const msgpack::object* value = index_.find(name_);
         if (value == nullptr) {
             if constexpr (optional_type<V>) return;  // optional fields may be omitted
             throw_missing_field(name_, type_name<V>());
@@ -153,7 +151,7 @@ private:
     bool expecting_name_ = true;
     bool unexpected_ = false;
     std::string_view name_;
-    std::optional<StructFieldIndex> index_;
+    StructFieldIndex index_;
 };
 
 }  // namespace detail

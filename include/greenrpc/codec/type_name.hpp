@@ -2,6 +2,7 @@
 // type_name<T>(): short, Python-flavoured names of C++ types for error messages.
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -36,6 +37,18 @@ struct type_name_of {
     static std::string make() { return short_type_name(typeid(T)); }
 };
 
+namespace detail {
+/// Concatenation of `parts` (one allocation).
+inline std::string join_name(std::initializer_list<std::string_view> parts) {
+    std::size_t size = 0;
+    for (std::string_view part : parts) size += part.size();
+    std::string out;
+    out.reserve(size);
+    for (std::string_view part : parts) out.append(part);
+    return out;
+}
+}  // namespace detail
+
 /// Short name of T, computed once per type.
 template <typename T>
 std::string_view type_name() {
@@ -53,9 +66,9 @@ struct type_name_of<T> {
     static std::string make() {
         constexpr std::size_t bits = sizeof(T) * 8;
         if constexpr (std::is_signed_v<T>) {
-            return bits == 32 ? std::string("int") : "int" + std::to_string(bits);
+            return bits == 32 ? std::string("int") : detail::join_name({"int", std::to_string(bits)});
         } else {
-            return "uint" + std::to_string(bits);
+            return detail::join_name({"uint", std::to_string(bits)});
         }
     }
 };
@@ -88,7 +101,7 @@ struct type_name_of<msgpack::type::nil_t> {
 template <optional_type T>
 struct type_name_of<T> {
     static std::string make() {
-        return "optional[" + std::string(type_name<typename T::value_type>()) + "]";
+        return detail::join_name({"optional[", type_name<typename T::value_type>(), "]"});
     }
 };
 
@@ -98,7 +111,7 @@ struct type_name_of<T> {
         if constexpr (byte_vector_type<T>) {
             return "bytes";
         } else {
-            return "list[" + std::string(type_name<typename T::value_type>()) + "]";
+            return detail::join_name({"list[", type_name<typename T::value_type>(), "]"});
         }
     }
 };
@@ -106,23 +119,23 @@ struct type_name_of<T> {
 template <fixed_array_type T>
 struct type_name_of<T> {
     static std::string make() {
-        return "array[" + std::string(type_name<typename T::value_type>()) + ", " +
-               std::to_string(std::tuple_size_v<T>) + "]";
+        return detail::join_name(
+            {"array[", type_name<typename T::value_type>(), ", ", std::to_string(std::tuple_size_v<T>), "]"});
     }
 };
 
 template <set_type T>
 struct type_name_of<T> {
     static std::string make() {
-        return "set[" + std::string(type_name<typename T::value_type>()) + "]";
+        return detail::join_name({"set[", type_name<typename T::value_type>(), "]"});
     }
 };
 
 template <map_type T>
 struct type_name_of<T> {
     static std::string make() {
-        return "dict[" + std::string(type_name<typename T::key_type>()) + ", " +
-               std::string(type_name<typename T::mapped_type>()) + "]";
+        return detail::join_name(
+            {"dict[", type_name<typename T::key_type>(), ", ", type_name<typename T::mapped_type>(), "]"});
     }
 };
 

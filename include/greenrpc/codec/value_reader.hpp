@@ -42,11 +42,17 @@ struct value_reader {
     static void read(const msgpack::object& in, T& out) { detail::convert_with_msgpack_adaptor(in, out); }
 };
 
-/// Validates `in` and stores it into `out`. Include greenrpc/codec/decode.hpp
-/// (not just this header) so that all standard readers are visible.
+/// Validates `in` and stores it into `out`.
 template <typename T>
 void read_value(const msgpack::object& in, T& out) {
     value_reader<T>::read(in, out);
 }
 
 }  // namespace greenrpc::codec
+
+// The standard specializations, so that wherever read_value is visible they are
+// too (every translation unit must pick the same value_reader<T>). Each of
+// these headers includes this one first; #pragma once resolves the cycle.
+#include "greenrpc/codec/container_readers.hpp"
+#include "greenrpc/codec/scalar_readers.hpp"
+#include "greenrpc/codec/struct_reader.hpp"

@@ -65,6 +65,16 @@ class BoundHandler {
   static constexpr bool any_auth_required(std::index_sequence<I...>) {
     return (false || ... || is_auth_required_v<RawAt<I>>);
   }
+  // Every AuthRequired<T> parameter finds an auth value of type T on the connection.
+  template <std::size_t... I>
+  static bool auth_satisfied(const ConnectionInfo& conn, std::index_sequence<I...>) {
+    return (true && ... && [&] {
+      if constexpr (is_auth_required_v<RawAt<I>>)
+        return std::remove_cvref_t<RawAt<I>>::satisfied_by(conn);
+      else
+        return true;
+    }());
+  }
   template <std::size_t I>
   static constexpr std::size_t wire_index() {
     return count_wire(std::make_index_sequence<I>{});
@@ -80,7 +90,7 @@ class BoundHandler {
   void operator()(HandlerCall& call) {
     if (call.args.size() != wire_arity) return reply_arity_mismatch(call, *info_);
     if constexpr (requires_auth) {
-      if (!call.conn.auth.has_value()) return reply_permission_denied(call);
+      if (!auth_satisfied(call.conn, std::make_index_sequence<N>{})) return reply_permission_denied(call);
     }
     invoke(call, std::make_index_sequence<N>{});
   }
@@ -145,6 +155,9 @@ class BoundHandler {
     } catch (const std::exception& e) {
       failure = Failure::unexpected;
       message = e.what();
+    } catch (...) {
+      failure = Failure::unexpected;
+      message = "unknown exception while reading the arguments";
     }
     if (failure == Failure::unexpected) return reply_error(call, error_code::unexpected_error, message);
     if (failure != Failure::none)

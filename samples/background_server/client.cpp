@@ -1,0 +1,22 @@
+// The background_server client: runs the client part (client.hpp) against a running background_server.
+//   background_client [--host H] --port N     (the port background_server printed)
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "client.hpp"
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string_view arg = argv[i];
+    if (arg == "--port") port = static_cast<std::uint16_t>(std::atoi(argv[i + 1]));
+    else if (arg == "--host") host = argv[i + 1];
+  }
+  if (port == 0) {
+    std::fprintf(stderr, "usage: %s [--host H] --port N\n", argv[0]);
+    return 2;
+  }
+  return run_client(host, port) ? 0 : 1;
+}
