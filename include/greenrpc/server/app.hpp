@@ -36,6 +36,11 @@ struct AppDefinition {
 class App {
  public:
   App();
+  // Move-only: a copy would silently share (and mutate) the original's command table.
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+  App(App&&) noexcept = default;
+  App& operator=(App&&) noexcept = default;
 
   // Binds `fn`; arguments are located by position in error replies.
   template <class F>
