@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include <openssl/rand.h>
+
 #include "greenrpc/protocol/error_codes.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"
 
@@ -90,6 +92,14 @@ void auth(BuiltinCall& c) {
   } else {
     wrong_arity(c);
   }
+}
+
+// The connection's nonce, made on first use: signed requests are bound to it, so a request
+// captured here is worthless on any other connection.
+void nonce(BuiltinCall& c) {
+  if (c.args.size() != 1) return wrong_arity(c);
+  ensure_nonce(c.conn);
+  append_bulk(c.out, c.conn.nonce);
 }
 
 void hello(BuiltinCall& c) {
@@ -303,6 +313,7 @@ constexpr BuiltinCommand kBuiltins[] = {
     {"quit", quit, true, 1, "Closes the connection after replying OK."},
     {"auth", auth, true, -2, "Authenticates the connection with the App's auth function."},
     {"hello", hello, true, -1, "Handshake; only RESP2 is spoken."},
+    {"nonce", nonce, true, 1, "This connection's 16-byte nonce, for signed requests."},
     {"echo", echo, false, 2, "Returns the given string."},
     {"client", client, false, -2, "CLIENT SETNAME | GETNAME | SETINFO | ID."},
     {"select", select, false, 2, "Accepts database 0 only."},
@@ -313,5 +324,12 @@ constexpr BuiltinCommand kBuiltins[] = {
 }  // namespace
 
 std::span<const BuiltinCommand> builtin_commands() { return kBuiltins; }
+
+void ensure_nonce(ConnectionInfo& conn) {
+  if (!conn.nonce.empty()) return;
+  conn.nonce.resize(envelope::kNonceSize);
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(conn.nonce.data()), static_cast<int>(conn.nonce.size())) != 1)
+    throw std::runtime_error("greenrpc: RAND_bytes failed");
+}
 
 }  // namespace greenrpc

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "greenrpc/envelope/envelope.hpp"
 #include "greenrpc/server/connection_info.hpp"
 #include "server_core.hpp"
 
@@ -29,5 +30,8 @@ struct BuiltinCommand {
 
 // Every built-in, reserved ones first.
 std::span<const BuiltinCommand> builtin_commands();
+
+// Gives the connection its random nonce if it has none yet.
+void ensure_nonce(ConnectionInfo& conn);
 
 }  // namespace greenrpc

@@ -14,18 +14,20 @@ std::string CommandRegistry::lower(std::string_view name) {
 
 bool CommandRegistry::is_reserved(std::string_view name) {
   std::string l = lower(name);
-  return l == "ping" || l == "quit" || l == "auth" || l == "hello";
+  return l == "ping" || l == "quit" || l == "auth" || l == "hello" || l == "nonce";
 }
 
 void CommandRegistry::add(RegisteredCommand command) {
   const std::string& name = command.info->name;
   if (name.empty()) throw std::invalid_argument("greenrpc: a command name cannot be empty");
   if (name.size() > 128) throw std::invalid_argument("greenrpc: command name longer than 128 bytes: " + name);
-  if (name.find_first_of(" \t\r\n\"'") != std::string::npos)
-    throw std::invalid_argument("greenrpc: command name '" + name + "' contains whitespace or quotes");
+  // Printable ASCII only: an element starting with a byte 0x80-0x8f is a request envelope.
+  for (char c : name)
+    if (c <= ' ' || c > '~' || c == '"' || c == '\'')
+      throw std::invalid_argument("greenrpc: command name '" + name + "' must be printable ASCII without spaces or quotes");
   if (is_reserved(name))
     throw std::invalid_argument("greenrpc: '" + name +
-                                "' is a reserved built-in (PING, QUIT, AUTH and HELLO cannot be redefined)");
+                                "' is a reserved built-in (PING, QUIT, AUTH, HELLO and NONCE cannot be redefined)");
   std::string key = lower(name);
   if (commands_.count(key)) throw std::invalid_argument("greenrpc: command '" + name + "' is already registered");
   commands_.emplace(std::move(key), std::move(command));

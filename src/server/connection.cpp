@@ -5,7 +5,9 @@
 #include "builtin_commands.hpp"
 #include "greenrpc/protocol/error_codes.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"
+#include "greenrpc/envelope/envelope.hpp"
 #include "greenrpc/runtime/errors.hpp"
+#include "greenrpc/runtime/fiber_deadline.hpp"
 #include "greenrpc/runtime/log.hpp"
 #include "greenrpc/net/errors.hpp"
 #include "server_core.hpp"
@@ -107,6 +109,68 @@ void Connection::serve() {
 
 bool Connection::dispatch(std::span<const std::string_view> args) {
   core_.total_commands.fetch_add(1, std::memory_order_relaxed);
+  if (envelope::is_envelope(args[0])) return dispatch_enveloped(args);
+  return run(args, Deadline::never(), /*signed_request=*/false);
+}
+
+// [envelope, command, args...]: verify the signature (when any), apply the deadline, run, and
+// sign the reply with the key that verified the request.
+bool Connection::dispatch_enveloped(std::span<const std::string_view> args) {
+  envelope::Header header;
+  std::string problem;
+  try {
+    header = envelope::parse(args[0]);
+  } catch (const envelope::EnvelopeError& e) {
+    problem = e.what();
+  }
+  if (!problem.empty()) return reply_error(error_code::generic, "bad envelope: " + problem);
+  auto request = args.subspan(1);
+  if (request.empty()) return reply_error(error_code::generic, "envelope without a command");
+
+  const HmacKey* key = nullptr;
+  if (header.tag) {
+    const auto& keys = core_.signing_keys();
+    if (keys.empty()) return reply_error(error_code::auth_error, "request is signed but this server has no auth_secret");
+    ensure_nonce(info_);
+    for (const HmacKey& k : keys) {
+      if (HmacKey::equal(*header.tag, envelope::request_tag(k, info_.nonce, header, request))) {
+        key = &k;
+        break;
+      }
+    }
+    if (!key)
+      return reply_error(error_code::auth_error,
+                         "signature does not match: the client's auth_secret differs or the request was altered");
+    if (header.seq <= info_.last_seq)
+      return reply_error(error_code::auth_error, "replayed or reordered request: seq " + std::to_string(header.seq) +
+                                                      " is not above " + std::to_string(info_.last_seq));
+    info_.last_seq = header.seq;
+  }
+  Deadline deadline = header.deadline_ms ? Deadline::after(std::chrono::milliseconds(*header.deadline_ms))
+                                         : Deadline::never();
+  const std::size_t reply_start = out_.size();
+  bool keep_open = run(request, deadline, key != nullptr);
+  if (key) {
+    // [tag, reply]: the tag covers the exact bytes of the reply element.
+    Tag tag = envelope::reply_tag(*key, info_.nonce, header.seq,
+                                            std::string_view(out_).substr(reply_start));
+    std::string prefix = "*2\r\n$32\r\n";
+    prefix.append(reinterpret_cast<const char*>(tag.data()), tag.size());
+    prefix += "\r\n";
+    out_.insert(reply_start, prefix);
+  }
+  return keep_open;
+}
+
+bool Connection::reply_error(std::string_view code, std::string_view message) {
+  std::string line(code);
+  line += ' ';
+  line.append(message);
+  protocol::append_error(out_, line);
+  return true;
+}
+
+bool Connection::run(std::span<const std::string_view> args, Deadline deadline, bool signed_request) {
   std::string_view name = args[0];
   char lower[kMaxCommandName];
   const Route* route = nullptr;
@@ -115,20 +179,21 @@ bool Connection::dispatch(std::span<const std::string_view> args) {
                    [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
     route = core_.route(std::string_view(lower, name.size()));
   }
-  if (!route) {
-    std::string msg(error_code::invalid_command);
-    msg += ' ';
-    msg.append(name.substr(0, 256));
-    protocol::append_error(out_, msg);
-    return true;
-  }
+  if (!route) return reply_error(error_code::invalid_command, name.substr(0, 256));
   if (route->builtin) {
     BuiltinCall call{args, info_, core_, out_};
     route->builtin(call);
     return !call.close_after;
   }
+  if (!signed_request && core_.signing_required())
+    return reply_error(error_code::auth_error,
+                       "request is not signed: this server requires HMAC-signed requests (set the client's auth_secret)");
+  if (deadline.expired())
+    return reply_error(error_code::deadline_exceeded, "the caller's deadline passed before the command ran");
   RequestContext request(info_.id, info_.peer, route->command->info->name, info_.worker);
+  request.set_deadline(deadline);
   HandlerCall call{args.subspan(1), info_, request, core_.options().decode_limits, scratch_, out_};
+  FiberDeadlineScope scope(deadline);  // calls the handler makes inherit it
   route->command->handler(call);
   return true;
 }

@@ -33,6 +33,9 @@ class Connection {
   void serve();
   // Runs one request; returns false when the connection must close after flushing.
   bool dispatch(std::span<const std::string_view> args);
+  bool dispatch_enveloped(std::span<const std::string_view> args);
+  bool run(std::span<const std::string_view> args, Deadline deadline, bool signed_request);
+  bool reply_error(std::string_view code, std::string_view message);
 
   Worker& worker_;
   ServerCore& core_;

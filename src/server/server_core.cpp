@@ -9,6 +9,13 @@ namespace greenrpc {
 ServerCore::ServerCore(std::shared_ptr<const AppDefinition> app, ServerOptions options)
     : app_(std::move(app)), options_(std::move(options)) {
   if (options_.workers == 0) options_.workers = 1;
+  if (!options_.auth_secret.empty()) {
+    keys_.emplace_back(options_.auth_secret);
+    for (const auto& s : options_.previous_auth_secrets)
+      if (!s.empty()) keys_.emplace_back(s);
+  } else if (!options_.previous_auth_secrets.empty()) {
+    throw std::invalid_argument("greenrpc: previous_auth_secrets without an auth_secret");
+  }
   // One table: built-ins, then user commands (which may shadow the courtesy built-ins; the
   // registry already refused the reserved names).
   for (const BuiltinCommand& b : builtin_commands()) routes_[std::string(b.name)] = Route{nullptr, b.fn};

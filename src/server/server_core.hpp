@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "greenrpc/envelope/hmac_key.hpp"
 #include "greenrpc/server/app.hpp"
 #include "greenrpc/server/options.hpp"
 
@@ -39,6 +40,10 @@ class ServerCore {
   const Route* route(std::string_view lower_name) const;
 
   const AppDefinition& app() const noexcept { return *app_; }
+  // Accepted signing keys, current first; empty when signing is off.
+  const std::vector<HmacKey>& signing_keys() const noexcept { return keys_; }
+  // Unsigned requests to user commands are refused.
+  bool signing_required() const noexcept { return !keys_.empty() && !options_.allow_unsigned; }
   const ServerOptions& options() const noexcept { return options_; }
   std::atomic<std::size_t> open_connections{0};
   std::atomic<std::uint64_t> total_connections{0};
@@ -55,6 +60,7 @@ class ServerCore {
   std::shared_ptr<const AppDefinition> app_;
   ServerOptions options_;
   std::unordered_map<std::string, Route, Hash, std::equal_to<>> routes_;
+  std::vector<HmacKey> keys_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::uint16_t port_ = 0;
   std::atomic<bool> running_{false};

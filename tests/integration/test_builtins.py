@@ -11,7 +11,7 @@ USER_COMMANDS = sorted([
     "noop_arg", "fail", "custom_fail", "whoami", "maybe_user", "secret_add", "incr_counter", "sleep_ms",
     "info_ctx", "worker_index", "mixed", "whoami_id", "wrong_state",
 ])
-BUILTINS = ["ping", "quit", "auth", "hello", "echo", "client", "select", "info", "command"]
+BUILTINS = ["ping", "quit", "auth", "hello", "nonce", "echo", "client", "select", "info", "command"]
 
 
 def pairs(flat):

@@ -19,7 +19,7 @@ struct RegisteredCommand {
 class CommandRegistry {
  public:
   // Throws std::invalid_argument for an empty or duplicate name, a name with whitespace, or a
-  // reserved built-in (PING, QUIT, AUTH, HELLO). Other built-ins (ECHO, INFO...) may be shadowed.
+  // reserved built-in (PING, QUIT, AUTH, HELLO, NONCE). Other built-ins (ECHO, INFO...) may be shadowed.
   void add(RegisteredCommand command);
   // `lower_name` must already be lower-case.
   const RegisteredCommand* find_lower(std::string_view lower_name) const;

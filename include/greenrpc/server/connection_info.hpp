@@ -15,6 +15,8 @@ struct ConnectionInfo {
   std::any auth;        // the value returned by the App's auth function; empty until AUTH succeeds
   std::any state;       // created by the App's state factory when the connection opens
   std::string name;     // CLIENT SETNAME
+  std::string nonce;    // 16 random bytes binding signed requests to this connection (NONCE)
+  std::uint64_t last_seq = 0;  // highest sequence number of an accepted signed request
 };
 
 }  // namespace greenrpc

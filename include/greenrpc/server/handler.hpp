@@ -16,7 +16,7 @@
 #include "greenrpc/codec/function_traits.hpp"
 #include "greenrpc/codec/type_name.hpp"
 #include "greenrpc/protocol/error_codes.hpp"
-#include "greenrpc/server/command_error.hpp"
+#include "greenrpc/protocol/command_error.hpp"
 #include "greenrpc/server/command_info.hpp"
 #include "greenrpc/server/special_args.hpp"
 

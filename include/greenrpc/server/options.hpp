@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "greenrpc/codec/limits.hpp"
 #include "greenrpc/protocol/limits.hpp"
@@ -24,6 +25,14 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{0};
   // A reply that cannot be written within this time closes the connection (slow readers).
   std::chrono::milliseconds write_timeout{30'000};
+  // HMAC-SHA256 message signing (arrpc's auth_secret). When set, every request to a user command
+  // must be signed with it (or with one of previous_auth_secrets) and every reply is signed with
+  // the secret that verified its request. PING and the other built-ins still answer unsigned.
+  std::string auth_secret{};
+  // Still accepted while clients move to a new auth_secret (key rotation without downtime).
+  std::vector<std::string> previous_auth_secrets{};
+  // With a secret set, also serve unsigned requests (during a rollout of signing).
+  bool allow_unsigned = false;
   protocol::ProtocolLimits protocol_limits{};
   codec::DecodeLimits decode_limits{};
   std::size_t fiber_stack_size = GuardedStackPool::kDefaultStackSize;

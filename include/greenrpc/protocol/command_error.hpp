@@ -1,6 +1,8 @@
 #pragma once
-// Thrown by a handler to send a specific error reply: "-<code> <message>". Any other exception
-// becomes "UNEXPECTED_ERROR <what()>". The connection always stays open.
+// Errors that travel as an error reply "-<CODE> <message>". A handler throws one to choose the
+// code; any other exception becomes "UNEXPECTED_ERROR <what()>". The connection stays open. A
+// client can map a code back to the same C++ type (Client::map_error), so a remote error rethrows
+// as the type the handler threw.
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,13 @@ class CommandError : public Error {
 
  private:
   std::string code_;
+};
+
+// arrpc's RpcException: thrown by a handler, rethrown by the client with the same message.
+class RpcError : public CommandError {
+ public:
+  static constexpr std::string_view kCode = "RPC_ERROR";
+  explicit RpcError(const std::string& message) : CommandError(kCode, message) {}
 };
 
 }  // namespace greenrpc

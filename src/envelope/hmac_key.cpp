@@ -1,0 +1,99 @@
+#include "greenrpc/envelope/hmac_key.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace greenrpc {
+namespace {
+
+constexpr std::size_t kBlock = 64;  // SHA-256 block size
+
+struct MdCtx {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~MdCtx() { EVP_MD_CTX_free(ctx); }
+};
+
+// Per-thread scratch context: copying a prepared state into it allocates nothing after the first use.
+EVP_MD_CTX* scratch() {
+  thread_local MdCtx work;
+  return work.ctx;
+}
+
+}  // namespace
+
+struct HmacKey::State {
+  MdCtx inner;  // SHA-256 state after (key ^ ipad)
+  MdCtx outer;  // SHA-256 state after (key ^ opad)
+};
+
+HmacKey::HmacKey(std::string_view secret) : state_(std::make_unique<State>()) {
+  unsigned char key[kBlock] = {0};
+  if (secret.size() > kBlock) {
+    unsigned int len = 0;
+    EVP_Digest(secret.data(), secret.size(), key, &len, EVP_sha256(), nullptr);
+  } else {
+    std::memcpy(key, secret.data(), secret.size());
+  }
+  unsigned char ipad[kBlock], opad[kBlock];
+  for (std::size_t i = 0; i < kBlock; ++i) {
+    ipad[i] = key[i] ^ 0x36;
+    opad[i] = key[i] ^ 0x5c;
+  }
+  if (!EVP_DigestInit_ex(state_->inner.ctx, EVP_sha256(), nullptr) ||
+      !EVP_DigestUpdate(state_->inner.ctx, ipad, kBlock) ||
+      !EVP_DigestInit_ex(state_->outer.ctx, EVP_sha256(), nullptr) ||
+      !EVP_DigestUpdate(state_->outer.ctx, opad, kBlock))
+    throw std::runtime_error("greenrpc: OpenSSL SHA-256 initialisation failed");
+  OPENSSL_cleanse(key, sizeof key);
+  OPENSSL_cleanse(ipad, sizeof ipad);
+  OPENSSL_cleanse(opad, sizeof opad);
+}
+
+HmacKey::~HmacKey() = default;
+HmacKey::HmacKey(HmacKey&&) noexcept = default;
+HmacKey& HmacKey::operator=(HmacKey&&) noexcept = default;
+
+Tag HmacKey::sign(std::span<const std::string_view> parts) const {
+  Stream stream(*this);
+  for (std::string_view p : parts) stream.update(p);
+  return stream.finish();
+}
+
+HmacKey::Stream::Stream(const HmacKey& key) : key_(key), ctx_(scratch()) {
+  EVP_MD_CTX_copy_ex(static_cast<EVP_MD_CTX*>(ctx_), key_.state_->inner.ctx);
+}
+
+HmacKey::Stream& HmacKey::Stream::update(std::string_view bytes) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size());
+  return *this;
+}
+
+HmacKey::Stream& HmacKey::Stream::update_u64(std::uint64_t v) {
+  unsigned char be[8];
+  for (int i = 7; i >= 0; --i, v >>= 8) be[i] = static_cast<unsigned char>(v & 0xff);
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), be, sizeof be);
+  return *this;
+}
+
+Tag HmacKey::Stream::finish() {
+  auto* work = static_cast<EVP_MD_CTX*>(ctx_);
+  unsigned char inner_hash[32];
+  unsigned int len = 0;
+  Tag tag{};
+  EVP_DigestFinal_ex(work, inner_hash, &len);
+  EVP_MD_CTX_copy_ex(work, key_.state_->outer.ctx);
+  EVP_DigestUpdate(work, inner_hash, sizeof inner_hash);
+  EVP_DigestFinal_ex(work, tag.data(), &len);
+  return tag;
+}
+
+bool HmacKey::equal(const Tag& a, const Tag& b) noexcept { return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0; }
+
+bool HmacKey::equal(std::string_view a, const Tag& b) noexcept {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), b.size()) == 0;
+}
+
+}  // namespace greenrpc
