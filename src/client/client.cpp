@@ -1,9 +1,11 @@
 #include "greenrpc/client/client.hpp"
 
 #include <atomic>
+#include <mutex>
 
 #include "client_connection.hpp"
 #include "greenrpc/runtime/event_loop_thread.hpp"
+#include "greenrpc/runtime/fiber_deadline.hpp"
 
 namespace greenrpc {
 
@@ -20,10 +22,16 @@ struct Client::Impl {
   detail::ClientConnection* pick() {
     return connections[next.fetch_add(1, std::memory_order_relaxed) % connections.size()].get();
   }
+  std::shared_ptr<const detail::ErrorMap> error_map() {
+    std::lock_guard lock(errors_mutex);
+    return errors;
+  }
 
   EventLoopThread loop;
   std::vector<std::unique_ptr<detail::ClientConnection>> connections;
   std::atomic<std::size_t> next{0};
+  std::mutex errors_mutex;  // copy-on-write: calls hold the map they started with
+  std::shared_ptr<const detail::ErrorMap> errors = std::make_shared<detail::ErrorMap>();
 };
 
 Client::Client(std::string host, std::uint16_t port, ClientOptions options)
@@ -33,19 +41,32 @@ Client::Client(std::string host, std::uint16_t port, ClientOptions options)
 
 Client::~Client() = default;
 
-std::shared_ptr<detail::PendingCall> Client::submit(std::string frame, const CallOptions& opts) {
+void Client::register_error(std::string code, detail::ErrorThrower thrower) {
+  std::lock_guard lock(impl_->errors_mutex);
+  auto updated = std::make_shared<detail::ErrorMap>(*impl_->errors);
+  (*updated)[std::move(code)] = std::move(thrower);
+  impl_->errors = std::move(updated);
+}
+
+std::shared_ptr<detail::PendingCall> Client::submit(std::string body, std::uint32_t elements, const CallOptions& opts,
+                                                    bool idempotent) {
   auto call = std::make_shared<detail::PendingCall>();
-  call->frame = std::move(frame);
+  call->body = std::move(body);
+  call->elements = elements;
+  call->idempotent = idempotent;
+  call->errors = impl_->error_map();
   auto timeout = opts.timeout.count() > 0 ? opts.timeout : options_.timeout;
   if (timeout.count() > 0) call->deadline = Deadline::after(timeout);
+  // Inside a handler: never outlive the request being served.
+  call->deadline = earliest(call->deadline, current_fiber_deadline());
   impl_->loop.post([conn = impl_->pick(), call] { conn->enqueue(call); });
   return call;
 }
 
 protocol::RespValue Client::command(std::span<const std::string_view> parts, const CallOptions& opts) {
-  std::string frame;
-  protocol::append_command(frame, parts);
-  auto call = submit(std::move(frame), opts);
+  std::string body;
+  for (std::string_view p : parts) protocol::append_bulk(body, p);
+  auto call = submit(std::move(body), static_cast<std::uint32_t>(parts.size()), opts, opts.idempotent);
   return detail::await_reply(*call);
 }
 

@@ -1,16 +1,64 @@
 #include "client_connection.hpp"
 
+#include <charconv>
+#include <random>
+
 #include "greenrpc/client/errors.hpp"
+#include "greenrpc/envelope/envelope.hpp"
 #include "greenrpc/protocol/read_buffer.hpp"
 #include "greenrpc/protocol/reply_parser.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"
+#include "greenrpc/runtime/fiber.hpp"
 #include "greenrpc/runtime/log.hpp"
 
 namespace greenrpc::detail {
+namespace {
+
+constexpr unsigned kMaxAttempts = 3;  // sends of one idempotent call
+
+// The payloads of a body of RESP bulk strings ("$3\r\nadd\r\n$1\r\n\x01\r\n" → "add", "\x01").
+void split_bulks(std::string_view body, std::vector<std::string_view>& out) {
+  out.clear();
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    std::size_t crlf = body.find('\r', pos);
+    std::size_t len = 0;
+    std::from_chars(body.data() + pos + 1, body.data() + crlf, len);
+    out.emplace_back(body.data() + crlf + 2, len);
+    pos = crlf + 2 + len + 2;
+  }
+}
+
+// RESP is canonical for what a server writes, so re-encoding a parsed reply gives its exact bytes.
+void append_value(std::string& out, const protocol::RespValue& v) {
+  using T = protocol::RespValue::Type;
+  switch (v.type) {
+    case T::simple_string: return protocol::append_simple(out, v.str);
+    case T::error: return protocol::append_error(out, v.str);
+    case T::integer: return protocol::append_integer(out, v.integer);
+    case T::bulk_string: return protocol::append_bulk(out, v.str);
+    case T::null: return protocol::append_null(out);
+    case T::array:
+      protocol::append_array_header(out, v.elements.size());
+      for (const auto& e : v.elements) append_value(out, e);
+      return;
+  }
+}
+
+std::chrono::milliseconds backoff(const ClientOptions& o, std::size_t attempt) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  auto base = o.retry_backoff * (1LL << std::min<std::size_t>(attempt - 1, 16));
+  if (base > o.retry_backoff_max) base = o.retry_backoff_max;
+  std::uniform_real_distribution<double> jitter(0.5, 1.5);  // spreads reconnecting clients apart
+  return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(base.count()) * jitter(rng)));
+}
+
+}  // namespace
 
 ClientConnection::ClientConnection(EventLoopThread& loop, std::string host, std::uint16_t port,
                                    const ClientOptions& options)
     : loop_(loop), host_(std::move(host)), port_(port), options_(options) {
+  if (!options_.auth_secret.empty()) key_.emplace(options_.auth_secret);
   loop_.spawn_fiber([this] { writer_loop(); });
 }
 
@@ -36,43 +84,82 @@ void ClientConnection::shutdown() {
 }
 
 std::exception_ptr ClientConnection::connect() {
+  const std::size_t attempts = std::max<std::size_t>(1, options_.connect_retries);
+  std::string last;
+  int last_code = 0;
+  for (std::size_t attempt = 1;; ++attempt) {
+    std::exception_ptr error = connect_once();
+    if (!error) return nullptr;
+    bool retryable = false;
+    try {
+      std::rethrow_exception(error);
+    } catch (const ConnectError& e) {  // record only: nothing parks inside a catch
+      retryable = true;
+      last = e.what();
+      last_code = e.code();
+    } catch (...) {
+    }
+    if (!retryable) return error;  // the server answered and refused (AUTH, NONCE): retrying cannot help
+    if (closing_ || attempt >= attempts)
+      return std::make_exception_ptr(ConnectError("cannot connect to " + Endpoint{host_, port_}.to_string() +
+                                                      " after " + std::to_string(attempt) + " attempts: " + last,
+                                                  last_code));
+    sleep_for(backoff(options_, attempt));  // parks only the writer fiber; calls queue meanwhile
+    if (closing_) return std::make_exception_ptr(CancelledError("client is closed"));
+  }
+}
+
+std::exception_ptr ClientConnection::connect_once() {
   const Deadline deadline = Deadline::after(options_.connect_timeout);
   std::unique_ptr<TcpStream> stream;
+  auto link = std::make_shared<Link>();
   std::exception_ptr error;
   try {
     stream = TcpStream::connect(host_, port_, deadline);
     connecting_ = stream.get();  // shutdown() may cancel the handshake
-    // Handshake: AUTH and CLIENT SETNAME, pipelined, replies checked in order.
+    // Handshake, pipelined: AUTH, CLIENT SETNAME, NONCE (when signing); replies in order.
     std::string frame;
-    std::size_t expected = 0;
+    std::vector<int> expected;  // 0 AUTH, 1 SETNAME, 2 NONCE
     if (!options_.password.empty()) {
       std::vector<std::string_view> parts{"AUTH"};
       if (!options_.username.empty()) parts.push_back(options_.username);
       parts.push_back(options_.password);
       protocol::append_command(frame, parts);
-      ++expected;
+      expected.push_back(0);
     }
     if (!options_.client_name.empty()) {
       std::string_view parts[] = {"CLIENT", "SETNAME", options_.client_name};
       protocol::append_command(frame, parts);
-      ++expected;
+      expected.push_back(1);
     }
-    if (expected) {
+    if (key_) {
+      std::string_view parts[] = {"NONCE"};
+      protocol::append_command(frame, parts);
+      expected.push_back(2);
+    }
+    if (!expected.empty()) {
       stream->write_all(frame, deadline);
       protocol::ReplyParser parser(options_.protocol_limits);
       protocol::ReadBuffer in;
-      while (expected > 0) {
+      std::size_t next = 0;
+      while (next < expected.size()) {
         std::size_t n = stream->read_some(in.prepare(), deadline);
-        if (n == 0) throw ConnectError("connection to " + host_ + ":" + std::to_string(port_) + " closed during handshake", 0);
+        if (n == 0) throw ConnectError("connection to " + Endpoint{host_, port_}.to_string() + " closed during handshake", 0);
         in.commit(n);
         protocol::RespValue reply;
-        while (expected > 0 && in.size() > 0) {
+        while (next < expected.size() && in.size() > 0) {
           auto r = parser.parse(in.data(), reply);
           if (r.status == protocol::ParseStatus::incomplete) break;
           if (r.status == protocol::ParseStatus::error) throw ConnectError("bad handshake reply: " + r.error, 0);
           in.consume(r.consumed);
-          --expected;
-          if (reply.type == protocol::RespValue::Type::error) throw_remote_error(reply.str);
+          int what = expected[next++];
+          if (what == 2) {
+            if (reply.type != protocol::RespValue::Type::bulk_string || reply.str.size() != envelope::kNonceSize)
+              throw AuthError("the server does not support signed requests (no NONCE): is it a greenrpc server?");
+            link->nonce = reply.str;
+          } else if (reply.type == protocol::RespValue::Type::error) {
+            throw_remote_error(reply.str);
+          }
         }
       }
     }
@@ -85,15 +172,37 @@ std::exception_ptr ClientConnection::connect() {
     if (stream) stream->close();
     return error;
   }
-  link_ = std::make_shared<Link>();
-  link_->stream = std::move(stream);
-  loop_.spawn_fiber([this, link = link_] { reader_loop(link); });
+  link->stream = std::move(stream);
+  link_ = link;
+  loop_.spawn_fiber([this, link] { reader_loop(link); });
   return nullptr;
+}
+
+void ClientConnection::append_frame(std::string& wire, Link& link, PendingCall& call) {
+  const bool needs_envelope = key_.has_value() || !call.deadline.is_never();
+  wire += '*';
+  wire += std::to_string(call.elements + (needs_envelope ? 1 : 0));
+  wire += "\r\n";
+  if (needs_envelope) {
+    envelope::Header header;
+    if (!call.deadline.is_never())  // the time left now, as it leaves
+      header.deadline_ms = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(call.deadline.remaining()).count());
+    if (key_) {
+      header.seq = ++link.seq;
+      call.seq = header.seq;
+      split_bulks(call.body, elements_);
+      header.tag = envelope::request_tag(*key_, link.nonce, header, elements_);
+    }
+    std::string element;
+    envelope::append_encoded(element, header);
+    protocol::append_bulk(wire, element);
+  }
+  wire += call.body;
 }
 
 void ClientConnection::writer_loop() {
   std::vector<std::shared_ptr<PendingCall>> batch;
-  std::vector<std::string_view> parts;
   while (!closing_) {
     if (outbox_.empty()) {
       Waiter waiter;
@@ -112,23 +221,54 @@ void ClientConnection::writer_loop() {
       }
     }
     batch.swap(outbox_);
-    parts.clear();
     std::shared_ptr<Link> link = link_;
+    wire_.clear();
     for (auto& call : batch) {
       if (call->abandoned.load(std::memory_order_relaxed)) continue;  // timed out before it left
+      append_frame(wire_, *link, *call);
+      ++call->attempts;
       link->inflight.push_back(call);
-      parts.push_back(call->frame);
     }
     batch.clear();
-    if (parts.empty()) continue;
+    if (wire_.empty()) continue;
     std::string failure;
     try {
-      link->stream->write_all(parts, Deadline::never());
+      link->stream->write_all(wire_, Deadline::never());
     } catch (const std::exception& e) {
       failure = e.what();
     }
     if (!failure.empty()) break_link(link, failure);
+    if (wire_.capacity() > (1u << 20)) std::string().swap(wire_);
   }
+}
+
+void ClientConnection::deliver(Link& link, PendingCall& call, protocol::RespValue reply) {
+  using T = protocol::RespValue::Type;
+  if (key_) {
+    const bool signed_shape = reply.type == T::array && reply.elements.size() == 2 &&
+                              reply.elements[0].type == T::bulk_string && reply.elements[0].str.size() == 32;
+    if (!signed_shape) {
+      // The server could not verify the request (its AUTH_ERROR is unsigned), or it does not sign.
+      if (reply.type == T::error && reply.str.rfind("AUTH_ERROR", 0) == 0) {
+        call.reply = std::move(reply);
+        return call.done->set();
+      }
+      return fail(call, std::make_exception_ptr(AuthError(
+                            "unsigned reply where a signed one was expected: the server has no auth_secret, "
+                            "or the reply was altered in transit")));
+    }
+    std::string bytes;
+    append_value(bytes, reply.elements[1]);
+    Tag expected = envelope::reply_tag(*key_, link.nonce, call.seq, bytes);
+    if (!HmacKey::equal(reply.elements[0].str, expected))
+      return fail(call, std::make_exception_ptr(AuthError(
+                            "reply signature does not match: altered in transit, or the server signs with "
+                            "another auth_secret")));
+    call.reply = std::move(reply.elements[1]);
+  } else {
+    call.reply = std::move(reply);
+  }
+  call.done->set();  // a timed-out (abandoned) call's late reply goes nowhere
 }
 
 void ClientConnection::reader_loop(std::shared_ptr<Link> link) {
@@ -152,9 +292,8 @@ void ClientConnection::reader_loop(std::shared_ptr<Link> link) {
         if (link->inflight.empty()) throw IoError("reply received with no request in flight", 0);
         std::shared_ptr<PendingCall> call = std::move(link->inflight.front());
         link->inflight.pop_front();
-        call->reply = std::move(reply);
+        deliver(*link, *call, std::move(reply));
         reply = {};
-        call->done->set();  // a timed-out (abandoned) call's late reply goes nowhere
       }
       in.shrink_if_idle();
     }
@@ -172,11 +311,29 @@ void ClientConnection::break_link(const std::shared_ptr<Link>& link, const std::
   }
   if (link_ == link) link_.reset();
   if (link->inflight.empty()) return;
-  GREENRPC_LOG(debug, "connection to " + host_ + ":" + std::to_string(port_) + " lost: " + why);
-  auto error = std::make_exception_ptr(
-      ConnectionLostError("connection to " + host_ + ":" + std::to_string(port_) + " lost with the call in flight (" + why + ")", 0));
-  for (auto& call : link->inflight) fail(*call, error);
+  GREENRPC_LOG(debug, "connection to " + Endpoint{host_, port_}.to_string() + " lost: " + why);
+  // Idempotent calls go again on a new connection (within their deadline); the others may have
+  // run, so they fail rather than risk running twice.
+  std::vector<std::shared_ptr<PendingCall>> again;
+  std::exception_ptr lost;
+  for (auto& call : link->inflight) {
+    if (call->idempotent && call->attempts < kMaxAttempts && !call->abandoned.load() && !call->deadline.expired() &&
+        !closing_) {
+      again.push_back(std::move(call));
+      continue;
+    }
+    if (!lost)
+      lost = std::make_exception_ptr(ConnectionLostError(
+          "connection to " + Endpoint{host_, port_}.to_string() + " lost with the call in flight (" + why +
+              "); not retried: the command may have run (declare it idempotent to allow retries)",
+          0));
+    fail(*call, lost);
+  }
   link->inflight.clear();
+  if (!again.empty()) {
+    outbox_.insert(outbox_.begin(), again.begin(), again.end());
+    if (writer_waiter_) writer_waiter_->wake();
+  }
 }
 
 }  // namespace greenrpc::detail

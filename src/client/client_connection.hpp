@@ -1,15 +1,18 @@
 #pragma once
 // One pipelined connection of a Client, living on the client's I/O thread: a writer fiber that
-// (re)connects and writes queued requests in batches, and a reader fiber per link that matches
-// replies to requests in order.
+// (re)connects with back-off and writes queued requests in batches (adding envelopes: deadline,
+// signature), and a reader fiber per link that matches replies to requests in order and
+// verifies reply signatures.
 #include <deque>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "greenrpc/client/options.hpp"
 #include "greenrpc/client/pending_call.hpp"
+#include "greenrpc/envelope/hmac_key.hpp"
 #include "greenrpc/net/tcp_stream.hpp"
 #include "greenrpc/runtime/event_loop_thread.hpp"
 #include "greenrpc/runtime/waiter.hpp"
@@ -25,17 +28,24 @@ class ClientConnection {
   void shutdown();
 
  private:
-  // One TCP connection's lifetime: its stream and the calls written to it, awaiting replies.
+  // One TCP connection's lifetime: its stream, its signing context, and the calls written to it.
   struct Link {
     std::unique_ptr<TcpStream> stream;
+    std::string nonce;       // the server's, when signing
+    std::uint64_t seq = 0;   // last sequence number sent
     std::deque<std::shared_ptr<PendingCall>> inflight;
     bool broken = false;
   };
 
   void writer_loop();
   void reader_loop(std::shared_ptr<Link> link);
-  // Connects and runs the AUTH / CLIENT SETNAME handshake; null on success.
+  // Connects (with retries and back-off) and runs the handshake; null on success.
   std::exception_ptr connect();
+  std::exception_ptr connect_once();
+  // Appends one call's frame (array header, envelope when needed, body) to `wire`.
+  void append_frame(std::string& wire, Link& link, PendingCall& call);
+  // The reply as the caller should see it, after checking its signature.
+  void deliver(Link& link, PendingCall& call, protocol::RespValue reply);
   void break_link(const std::shared_ptr<Link>& link, const std::string& why);
   static void fail(PendingCall& call, std::exception_ptr error);
 
@@ -43,9 +53,12 @@ class ClientConnection {
   std::string host_;
   std::uint16_t port_;
   const ClientOptions& options_;
+  std::optional<HmacKey> key_;
   std::shared_ptr<Link> link_;
   TcpStream* connecting_ = nullptr;  // during connect()'s handshake
   std::vector<std::shared_ptr<PendingCall>> outbox_;
+  std::string wire_;
+  std::vector<std::string_view> elements_;
   Waiter* writer_waiter_ = nullptr;
   bool closing_ = false;
 };

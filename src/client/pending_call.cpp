@@ -1,6 +1,7 @@
 #include "greenrpc/client/pending_call.hpp"
 
 #include "greenrpc/client/errors.hpp"
+#include "greenrpc/protocol/command_error.hpp"
 #include "greenrpc/protocol/error_codes.hpp"
 
 namespace greenrpc {
@@ -13,15 +14,22 @@ ValidationError::ValidationError(std::string code, std::string message)
 
 namespace detail {
 
-void throw_remote_error(const std::string& line) {
+void throw_remote_error(const std::string& line, const ErrorMap* errors) {
   auto space = line.find(' ');
   std::string code = line.substr(0, space);
   std::string message = space == std::string::npos ? std::string() : line.substr(space + 1);
+  if (errors) {
+    auto it = errors->find(code);
+    if (it != errors->end()) it->second(code, message);  // throws the user's type
+  }
   if (code == error_code::permission_denied) throw PermissionDeniedError(std::move(code), std::move(message));
   if (code == error_code::validation_error || code == error_code::invalid_msgpack)
     throw ValidationError(std::move(code), std::move(message));
   if (code == error_code::invalid_command) throw UnknownCommandError(std::move(code), std::move(message));
   if (code == error_code::num_arg_mismatch) throw ArgumentCountError(std::move(code), std::move(message));
+  if (code == error_code::rpc_error) throw RpcError(message);
+  if (code == error_code::auth_error) throw AuthError("server refused the request: " + message);
+  if (code == error_code::deadline_exceeded) throw DeadlineExceededError(message);
   throw RemoteError(std::move(code), std::move(message));
 }
 
@@ -31,7 +39,7 @@ const protocol::RespValue& await_reply(PendingCall& call) {
     throw TimeoutError("call timed out");
   }
   if (call.failure) std::rethrow_exception(call.failure);
-  if (call.reply.type == protocol::RespValue::Type::error) throw_remote_error(call.reply.str);
+  if (call.reply.type == protocol::RespValue::Type::error) throw_remote_error(call.reply.str, call.errors.get());
   return call.reply;
 }
 

@@ -62,13 +62,16 @@ class Client {
   }
   template <class R, class... A>
   Future<R> call_async(const CallOptions& opts, std::string_view command, const A&... args) {
-    return Future<R>(submit(encode_request(command, args...), opts), options_.decode_limits);
+    return Future<R>(submit(encode_body(command, args...), 1 + sizeof...(A), opts, opts.idempotent),
+                     options_.decode_limits);
   }
   template <class R, class... P, class... A>
   Future<R> call_async(const CallOptions& opts, const Command<R(P...)>& cmd, A&&... args) {
     static_assert(sizeof...(P) == sizeof...(A), "wrong number of arguments for this Command");
     static_assert((std::is_convertible_v<A&&, P> && ...), "argument types do not match the Command declaration");
-    return call_async<R>(opts, cmd.name(), static_cast<std::remove_cvref_t<P>>(std::forward<A>(args))...);
+    CallOptions effective = opts;
+    effective.idempotent = opts.idempotent || cmd.idempotent();
+    return call_async<R>(effective, cmd.name(), static_cast<std::remove_cvref_t<P>>(std::forward<A>(args))...);
   }
   template <class R, class... P, class... A>
   Future<R> call_async(const Command<R(P...)>& cmd, A&&... args) {
@@ -80,18 +83,23 @@ class Client {
   // PING; returns "PONG".
   std::string ping();
 
+  // Makes an error reply with `code` rethrow as E(message) — typically the very type the handler
+  // threw (a CommandError subclass whose constructor passes `code`). Call during setup.
+  template <class E>
+  void map_error(std::string code) {
+    register_error(std::move(code), [](const std::string&, const std::string& message) { throw E(message); });
+  }
+
   const std::string& host() const noexcept { return host_; }
   std::uint16_t port() const noexcept { return port_; }
   const ClientOptions& options() const noexcept { return options_; }
 
  private:
+  // The request's elements as RESP bulk strings (the array header is added when it is sent).
   template <class... A>
-  static std::string encode_request(std::string_view command, const A&... args) {
+  static std::string encode_body(std::string_view command, const A&... args) {
     std::string frame;
     std::string scratch;
-    frame += '*';
-    frame += std::to_string(1 + sizeof...(A));
-    frame += "\r\n";
     protocol::append_bulk(frame, command);
     (
         [&] {
@@ -102,7 +110,9 @@ class Client {
         ...);
     return frame;
   }
-  std::shared_ptr<detail::PendingCall> submit(std::string frame, const CallOptions& opts);
+  std::shared_ptr<detail::PendingCall> submit(std::string body, std::uint32_t elements, const CallOptions& opts,
+                                              bool idempotent);
+  void register_error(std::string code, detail::ErrorThrower thrower);
 
   struct Impl;
   std::string host_;

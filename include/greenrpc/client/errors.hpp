@@ -55,6 +55,20 @@ class ConnectionLostError : public IoError {
   using IoError::IoError;
 };
 
+// Message signing failed (arrpc's AuthException): the server refused the request (its
+// auth_secret is missing on this client, differs, or the request was replayed), or a reply's
+// signature did not match (altered in transit, or the server signs with another secret).
+class AuthError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The server answered DEADLINE_EXCEEDED: the call's deadline passed before its handler ran.
+class DeadlineExceededError : public TimeoutError {
+ public:
+  using TimeoutError::TimeoutError;
+};
+
 // The reply could not be decoded as the expected result type.
 class ReplyTypeError : public Error {
  public:

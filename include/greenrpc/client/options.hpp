@@ -13,7 +13,13 @@ struct ClientOptions {
   std::string password{};          // sent with AUTH on every (re)connect when non-empty
   std::string username{};          // AUTH <username> <password> when non-empty
   std::string client_name{};       // CLIENT SETNAME when non-empty
-  std::chrono::milliseconds connect_timeout{5'000};
+  // HMAC-SHA256 signing of every request, and verification of every reply (arrpc's auth_secret).
+  std::string auth_secret{};
+  std::chrono::milliseconds connect_timeout{5'000};  // per attempt
+  // Connection attempts before ConnectError, with growing, jittered back-off between them.
+  std::size_t connect_retries = 5;
+  std::chrono::milliseconds retry_backoff{50};       // first pause; doubles, up to retry_backoff_max
+  std::chrono::milliseconds retry_backoff_max{1'000};
   std::chrono::milliseconds timeout{0};  // default per-call timeout; 0: none (as arrpc)
   std::size_t connections = 1;     // calls are spread over this many pipelined connections
   protocol::ProtocolLimits protocol_limits{};
@@ -22,6 +28,9 @@ struct ClientOptions {
 
 struct CallOptions {
   std::chrono::milliseconds timeout{0};  // 0: the client's default
+  // Safe to run twice: resent on a new connection if the connection dies with the call in
+  // flight. (A Command declared with CommandTraits{.idempotent = true} is always.)
+  bool idempotent = false;
 };
 
 }  // namespace greenrpc

@@ -3,8 +3,10 @@
 // the caller (any thread or fiber) and the client's I/O loop.
 #include <atomic>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "greenrpc/protocol/reply_parser.hpp"
 #include "greenrpc/runtime/deadline.hpp"
@@ -12,11 +14,23 @@
 
 namespace greenrpc::detail {
 
+// Error code → a function that throws the matching exception (Client::map_error).
+using ErrorThrower = std::function<void(const std::string& code, const std::string& message)>;
+using ErrorMap = std::unordered_map<std::string, ErrorThrower>;
+
 struct PendingCall {
-  std::string frame;                 // the RESP request
-  Deadline deadline;
+  // The request's elements as RESP bulk strings: the command name, then one msgpack value per
+  // argument. The I/O loop adds the array header and, when needed, the envelope.
+  std::string body;
+  std::uint32_t elements = 0;
+  Deadline deadline;          // the tighter of the call's timeout and the calling handler's deadline
+  bool idempotent = false;
+  unsigned attempts = 0;      // times written to a connection
+  std::uint64_t seq = 0;      // signed: sequence number of the latest send
+  std::shared_ptr<const ErrorMap> errors;
+
   protocol::RespValue reply;         // valid once `done` is set and `failure` is null
-  std::exception_ptr failure;        // connect/connection errors
+  std::exception_ptr failure;        // connect/connection/signature errors
   std::shared_ptr<OneShotEvent> done = OneShotEvent::create();
   // Set by a caller that stopped waiting (timeout): the I/O loop skips it if not yet sent, and
   // drops its reply when it comes (so it is never handed to another call).
@@ -24,9 +38,10 @@ struct PendingCall {
 };
 
 // Waits for the call until its deadline; returns its reply or throws its failure, TimeoutError,
-// or the RemoteError subclass matching an error reply.
+// or the exception an error reply maps to.
 const protocol::RespValue& await_reply(PendingCall& call);
-// Throws the typed exception for an error reply ("-CODE message").
-[[noreturn]] void throw_remote_error(const std::string& error_line);
+// Throws the typed exception for an error reply ("-CODE message"): a mapped type first, then
+// the built-in mapping (PermissionDeniedError, ValidationError, AuthError, RpcError...).
+[[noreturn]] void throw_remote_error(const std::string& error_line, const ErrorMap* errors = nullptr);
 
 }  // namespace greenrpc::detail

@@ -16,8 +16,8 @@ void log_line(LogLevel level, std::string_view message) noexcept;
 }  // namespace greenrpc
 
 // Formats only when the level is enabled. Usage: GREENRPC_LOG(debug, "conn " + std::to_string(id));
-#define GREENRPC_LOG(level, expr)                                          \
+#define GREENRPC_LOG(level, ...)                                           \
   do {                                                                     \
     if (::greenrpc::log_enabled(::greenrpc::LogLevel::level))              \
-      ::greenrpc::log_line(::greenrpc::LogLevel::level, (expr));           \
+      ::greenrpc::log_line(::greenrpc::LogLevel::level, (__VA_ARGS__));    \
   } while (0)
