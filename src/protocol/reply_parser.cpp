@@ -2,14 +2,16 @@
 
 #include <utility>
 
+#include "protocol_errors.hpp"
+
 namespace greenrpc::protocol {
 
 namespace {
 
-constexpr std::string_view kInvalidMultibulk = "Protocol error: invalid multibulk length";
-constexpr std::string_view kInvalidBulk = "Protocol error: invalid bulk length";
+constexpr std::string_view kInvalidMultibulk = messages::invalid_multibulk;
+constexpr std::string_view kInvalidBulk = messages::invalid_bulk;
 constexpr std::string_view kInvalidInteger = "Protocol error: invalid integer reply";
-constexpr std::string_view kMissingCrlf = "Protocol error: missing CRLF after bulk payload";
+constexpr std::string_view kMissingCrlf = messages::missing_crlf;
 constexpr std::string_view kBadTerminator = "Protocol error: reply line not terminated by CRLF";
 constexpr std::string_view kTooBigLine = "Protocol error: too big reply line";
 constexpr std::string_view kTooDeep = "Protocol error: reply nesting too deep";

@@ -5,13 +5,15 @@
 #include <limits>
 #include <utility>
 
+#include "protocol_errors.hpp"
+
 namespace greenrpc::protocol {
 
 namespace {
 
-constexpr std::string_view kInvalidMultibulk = "Protocol error: invalid multibulk length";
-constexpr std::string_view kInvalidBulk = "Protocol error: invalid bulk length";
-constexpr std::string_view kMissingCrlf = "Protocol error: missing CRLF after bulk payload";
+constexpr std::string_view kInvalidMultibulk = messages::invalid_multibulk;
+constexpr std::string_view kInvalidBulk = messages::invalid_bulk;
+constexpr std::string_view kMissingCrlf = messages::missing_crlf;
 constexpr std::string_view kTooBigInline = "Protocol error: too big inline request";
 constexpr std::string_view kUnbalancedQuotes = "Protocol error: unbalanced quotes in request";
 
