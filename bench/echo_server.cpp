@@ -1,0 +1,40 @@
+// The greenrpc side of the benchmark: add(int, NumberInput) and echo(str).
+//   echo_server [--port N] [--host H] [--workers N]       (defaults: 127.0.0.1:7777, 1 worker)
+// Runs until SIGINT/SIGTERM. Prints "ready <port>" on stdout once it listens.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "bench_commands.hpp"
+
+int main(int argc, char** argv) {
+  greenrpc::ServerOptions options;
+  options.port = 7777;
+  options.workers = 1;
+  for (int i = 1; i < argc; ++i) {
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", argv[i]);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (!std::strcmp(argv[i], "--port")) options.port = static_cast<std::uint16_t>(std::atoi(value()));
+    else if (!std::strcmp(argv[i], "--host")) options.host = value();
+    else if (!std::strcmp(argv[i], "--workers")) options.workers = static_cast<unsigned>(std::atoi(value()));
+    else {
+      std::fprintf(stderr, "usage: %s [--port N] [--host H] [--workers N]\n", argv[0]);
+      return 2;
+    }
+  }
+
+  greenrpc::App app;
+  app.command(bench::add, [](int a, bench::NumberInput b) { return a + b.value; });
+  app.command(bench::echo, [](std::string s) { return s; });
+  app.on_startup([&] {
+    std::printf("ready %u (workers=%u)\n", options.port, options.workers);
+    std::fflush(stdout);
+  });
+  app.run(options);
+}
