@@ -70,7 +70,15 @@ void TcpStream::wait(IoDirection dir, Deadline deadline, const char* op) {
 std::size_t TcpStream::read_some(std::span<char> buf, Deadline deadline) {
   for (;;) {
     if (cancelled_ || fd_ < 0) throw CancelledError("read on a cancelled stream (" + peer_.to_string() + ")");
+    // The last read was short, so the socket was empty then: unless an event arrived since,
+    // a recv now would only say EAGAIN. Park first.
+    if (drained_ && !reactor_->read_ready(reg_)) wait(IoDirection::read, deadline, "read");
+    drained_ = false;
     ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    if (n > 0 && static_cast<std::size_t>(n) < buf.size()) {
+      drained_ = true;
+      reactor_->clear_read_ready(reg_);  // the same fiber, no switch: no event slips in between
+    }
     if (n >= 0) return static_cast<std::size_t>(n);
     int err = errno;
     if (err == EAGAIN || err == EWOULDBLOCK) {

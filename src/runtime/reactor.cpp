@@ -67,6 +67,8 @@ FdRegistration Reactor::add_fd(int fd) {
   Slot& slot = slots_[index];
   slot.fd = fd;
   slot.reader = slot.writer = nullptr;
+  slot.read_ready = true;
+  slot.hung_up = false;
   epoll_event ev{};
   ev.events = kEpollFlags;
   ev.data.u64 = tag_of(index, slot.generation);
@@ -183,9 +185,13 @@ std::size_t Reactor::poll(Clock::time_point until) {
     FdRegistration reg{static_cast<std::uint32_t>(ev.data.u64), static_cast<std::uint32_t>(ev.data.u64 >> 32)};
     Slot* slot = slot_for(reg);
     if (!slot) continue;  // stale event for a closed (maybe reused) fd
-    if ((ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) && slot->reader) {
-      std::exchange(slot->reader, nullptr)->wake();
-      ++woken;
+    if (ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
+      slot->read_ready = true;
+      if (ev.events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) slot->hung_up = true;
+      if (slot->reader) {
+        std::exchange(slot->reader, nullptr)->wake();
+        ++woken;
+      }
     }
     if ((ev.events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && slot->writer) {
       std::exchange(slot->writer, nullptr)->wake();

@@ -20,6 +20,7 @@ namespace {
 // pile up in memory.
 constexpr std::size_t kFlushThreshold = 1 << 20;
 constexpr std::size_t kMaxCommandName = 128;
+constexpr std::size_t kMaxReadHint = 32 * 1024;
 
 Deadline deadline_after(std::chrono::milliseconds ms) {
   return ms.count() > 0 ? Deadline::after(ms) : Deadline::never();
@@ -69,11 +70,14 @@ void Connection::serve() {
   for (;;) {
     if (draining_ && in_.size() == 0) return;
     in_.shrink_if_idle();
-    std::span<char> space = in_.prepare();
+    std::span<char> space = in_.prepare(read_hint_);
     idle_ = in_.size() == 0;
     std::size_t n = stream_->read_some(space, deadline_after(opts.idle_timeout));
     idle_ = false;
     if (n == 0) return;  // peer closed
+    // A read that filled the space means a deep pipeline: read more at once next time (up to
+    // 32 KiB), so a batch arrives in one recv and leaves in one write.
+    if (n == space.size() && read_hint_ < kMaxReadHint) read_hint_ *= 2;
     in_.commit(n);
 
     // Every complete frame in the buffer, in order; all their replies in one write.

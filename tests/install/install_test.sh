@@ -23,7 +23,7 @@ done
 port=$((30000 + RANDOM % 20000))
 "$tmp/server" --port "$port" >/dev/null 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do  # up to 15 s for the server to listen on a loaded machine
   out="$("$tmp/client" --port "$port" 2>/dev/null)" && break
   sleep 0.05
 done

@@ -36,6 +36,7 @@ class TcpStream final : public ByteStream {
   Reactor* reactor_;
   FdRegistration reg_;
   bool cancelled_ = false;
+  bool drained_ = false;  // the last read was short
 };
 
 // Reads the peer address of a connected socket.

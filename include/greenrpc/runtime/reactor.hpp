@@ -51,6 +51,18 @@ class Reactor {
   Waiter::Result wait_fd(const FdRegistration& reg, IoDirection dir, Deadline deadline);
   // Wakes with `cancelled` whoever waits on the fd (e.g. a server shutting a connection down).
   void cancel_fd(const FdRegistration& reg);
+  // Read readiness seen while no fiber waited. A stream that just drained the socket (short
+  // read) clears it and then parks at once unless an event set it again — saving the recv that
+  // would only return EAGAIN, without ever missing an edge.
+  bool read_ready(const FdRegistration& reg) {
+    Slot* slot = slot_for(reg);
+    return !slot || slot->read_ready;
+  }
+  void clear_read_ready(const FdRegistration& reg) {
+    // A hang-up stays: the FIN may have come with the data just read, and EOF then still waits
+    // to be read with no further edge to announce it.
+    if (Slot* slot = slot_for(reg); slot && !slot->hung_up) slot->read_ready = false;
+  }
 
   // Runs one round: ready fds, expired timers, posted tasks. `until` bounds the sleep (may
   // return early). Called by the scheduler; returns the number of fibers made ready.
@@ -68,6 +80,8 @@ class Reactor {
     std::uint32_t generation = 0;
     Waiter* reader = nullptr;
     Waiter* writer = nullptr;
+    bool read_ready = true;  // unknown counts as ready: try the syscall
+    bool hung_up = false;    // the peer closed (RDHUP/HUP/ERR seen): reads end at once
   };
   Slot* slot_for(const FdRegistration& reg);
   std::size_t run_timers(Clock::time_point now);
