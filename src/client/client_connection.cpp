@@ -102,7 +102,8 @@ std::exception_ptr ClientConnection::connect() {
     if (!retryable) return error;  // the server answered and refused (AUTH, NONCE): retrying cannot help
     if (closing_ || attempt >= attempts)
       return std::make_exception_ptr(ConnectError("cannot connect to " + Endpoint{host_, port_}.to_string() +
-                                                      " after " + std::to_string(attempt) + " attempts: " + last,
+                                                      " after " + std::to_string(attempt) +
+                                                      (attempt == 1 ? " attempt: " : " attempts: ") + last,
                                                   last_code));
     sleep_for(backoff(options_, attempt));  // parks only the writer fiber; calls queue meanwhile
     if (closing_) return std::make_exception_ptr(CancelledError("client is closed"));
@@ -253,9 +254,11 @@ void ClientConnection::deliver(Link& link, PendingCall& call, protocol::RespValu
         call.reply = std::move(reply);
         return call.done->set();
       }
+      std::string said;
+      if (reply.type == T::error || reply.type == T::simple_string) said = " (it said, unauthenticated: \"" + reply.str.substr(0, 200) + "\")";
       return fail(call, std::make_exception_ptr(AuthError(
                             "unsigned reply where a signed one was expected: the server has no auth_secret, "
-                            "or the reply was altered in transit")));
+                            "or the reply was altered in transit" + said)));
     }
     std::string bytes;
     append_value(bytes, reply.elements[1]);

@@ -75,6 +75,7 @@ void Connection::serve() {
     std::size_t n = stream_->read_some(space, deadline_after(opts.idle_timeout));
     idle_ = false;
     if (n == 0) return;  // peer closed
+    arrived_ = Clock::now();  // deadlines count from arrival, not from when a request gets to run
     // A read that filled the space means a deep pipeline: read more at once next time (up to
     // 32 KiB), so a batch arrives in one recv and leaves in one write.
     if (n == space.size() && read_hint_ < kMaxReadHint) read_hint_ *= 2;
@@ -150,8 +151,13 @@ bool Connection::dispatch_enveloped(std::span<const std::string_view> args) {
                                                       " is not above " + std::to_string(info_.last_seq));
     info_.last_seq = header.seq;
   }
-  Deadline deadline = header.deadline_ms ? Deadline::after(std::chrono::milliseconds(*header.deadline_ms))
-                                         : Deadline::never();
+  // More than ten years is as good as none (and would overflow the clock's nanoseconds). This
+  // also makes the all-ones value, which stands for "absent" in the signed bytes, mean exactly
+  // that: a peer adding it to a signed request changes nothing.
+  constexpr std::uint64_t kForeverMs = 10ull * 365 * 24 * 3600 * 1000;
+  Deadline deadline = (header.deadline_ms && *header.deadline_ms < kForeverMs)
+                          ? Deadline(arrived_ + std::chrono::milliseconds(*header.deadline_ms))
+                          : Deadline::never();
   const std::size_t reply_start = out_.size();
   bool keep_open = run(request, deadline, key != nullptr);
   if (key) {

@@ -45,6 +45,7 @@ class Connection {
   protocol::ReadBuffer in_;
   std::string out_;
   std::string scratch_;
+  Clock::time_point arrived_;     // when the bytes being processed were read
   std::size_t read_hint_ = 4096;  // free space asked of the buffer before each read
   bool idle_ = false;      // parked in read with nothing buffered
   bool draining_ = false;
