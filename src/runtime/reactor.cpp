@@ -42,12 +42,14 @@ void Reactor::post(std::function<void()> task) {
     std::lock_guard lock(post_mutex_);
     posted_.push_back(std::move(task));
   }
-  posted_flag_.store(true, std::memory_order_release);
+  // seq_cst here and in wake_up()/poll(): publish-then-check on two variables (a Dekker-style
+  // handshake with the loop's re-arm-then-check) needs a total order, not just release/acquire.
+  posted_flag_.store(true);
   wake_up();
 }
 
 void Reactor::wake_up() noexcept {
-  if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;  // a wake is already latched
+  if (wake_pending_.exchange(true)) return;  // a wake is already latched
   std::uint64_t one = 1;
   ssize_t rc;
   do {
@@ -137,7 +139,7 @@ std::size_t Reactor::run_timers(Clock::time_point now) {
 }
 
 std::size_t Reactor::run_posted() {
-  if (!posted_flag_.exchange(false, std::memory_order_acq_rel)) return 0;
+  if (!posted_flag_.exchange(false)) return 0;
   {
     std::lock_guard lock(post_mutex_);
     running_.swap(posted_);
@@ -150,7 +152,7 @@ std::size_t Reactor::run_posted() {
 
 std::size_t Reactor::poll(Clock::time_point until) {
   int timeout_ms = -1;
-  if (posted_flag_.load(std::memory_order_acquire)) {
+  if (posted_flag_.load()) {
     timeout_ms = 0;
   } else {
     Clock::time_point wake_at = until;
@@ -179,7 +181,7 @@ std::size_t Reactor::poll(Clock::time_point until) {
       std::uint64_t count;
       while (::read(event_fd_, &count, sizeof count) > 0) {
       }
-      wake_pending_.store(false, std::memory_order_release);
+      wake_pending_.store(false);
       continue;
     }
     FdRegistration reg{static_cast<std::uint32_t>(ev.data.u64), static_cast<std::uint32_t>(ev.data.u64 >> 32)};
