@@ -19,7 +19,7 @@ demo: build
 	@./scripts/demo.sh $(BUILD)
 
 test: build
-	@meson test -C $(BUILD) --print-errorlogs --num-processes $(JOBS)
+	@./scripts/test.sh $(BUILD) $(JOBS)
 
 bench: build
 	@./bench/run.sh $(BUILD)
