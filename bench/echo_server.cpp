@@ -1,5 +1,7 @@
 // The greenrpc side of the benchmark: add(int, NumberInput) and echo(str).
-//   echo_server [--port N] [--host H] [--workers N]       (defaults: 127.0.0.1:7777, 1 worker)
+//   echo_server [--port N] [--host H] [--workers N] [--secret S]   (defaults: 127.0.0.1:7777, 1 worker)
+// --secret S sets ServerOptions::auth_secret: user commands then require HMAC-signed requests and
+// every reply is signed (built-ins such as PING still answer unsigned).
 // Runs until SIGINT/SIGTERM. Prints "ready <port>" on stdout once it listens.
 #include <cstdio>
 #include <cstdlib>
@@ -23,8 +25,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--port")) options.port = static_cast<std::uint16_t>(std::atoi(value()));
     else if (!std::strcmp(argv[i], "--host")) options.host = value();
     else if (!std::strcmp(argv[i], "--workers")) options.workers = static_cast<unsigned>(std::atoi(value()));
+    else if (!std::strcmp(argv[i], "--secret")) options.auth_secret = value();
     else {
-      std::fprintf(stderr, "usage: %s [--port N] [--host H] [--workers N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--port N] [--host H] [--workers N] [--secret S]\n", argv[0]);
       return 2;
     }
   }
@@ -33,7 +36,8 @@ int main(int argc, char** argv) {
   app.command(bench::add, [](int a, bench::NumberInput b) { return a + b.value; });
   app.command(bench::echo, [](std::string s) { return s; });
   app.on_startup([&] {
-    std::printf("ready %u (workers=%u)\n", options.port, options.workers);
+    std::printf("ready %u (workers=%u, %s)\n", options.port, options.workers,
+                options.auth_secret.empty() ? "unsigned" : "signed");
     std::fflush(stdout);
   });
   app.run(options);

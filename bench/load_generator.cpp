@@ -2,8 +2,10 @@
 //
 //   load_generator [--host H] [--port P] [--connections N] [--pipeline D] [--duration S]
 //                  [--warmup S] [--payload BYTES | --tino-payload] [--command add|echo]
-//                  [--clients K] [--caller-threads T] [--callers fibers|threads]
+//                  [--clients K] [--caller-threads T] [--callers fibers|threads] [--secret S]
 //
+// --secret S sets ClientOptions::auth_secret: every request is HMAC-signed and every reply verified
+// (the server must run with the same secret).
 // Model (the default, measured to be the fastest on a 2-core box — see bench/README.md):
 //   * K greenrpc::Client objects (default 1); the N connections are split between them through
 //     ClientOptions::connections. Each Client owns one I/O thread that writes and reads its
@@ -52,13 +54,14 @@ struct Config {
   std::size_t clients = 1;
   std::size_t caller_threads = 1;
   bool fiber_callers = true;
+  std::string secret;  // ClientOptions::auth_secret; empty: unsigned
 };
 
 [[noreturn]] void usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--host H] [--port P] [--connections N] [--pipeline D] [--duration S] [--warmup S]\n"
                "          [--payload BYTES | --tino-payload] [--command add|echo]\n"
-               "          [--clients K] [--caller-threads T] [--callers fibers|threads]\n",
+               "          [--clients K] [--caller-threads T] [--callers fibers|threads] [--secret S]\n",
                argv0);
   std::exit(2);
 }
@@ -82,6 +85,7 @@ Config parse_args(int argc, char** argv) {
     else if (a == "--command") c.command = value();
     else if (a == "--clients") c.clients = std::stoul(value());
     else if (a == "--caller-threads") c.caller_threads = std::stoul(value());
+    else if (a == "--secret") c.secret = value();
     else if (a == "--callers") {
       std::string v = value();
       if (v == "fibers") c.fiber_callers = true;
@@ -168,6 +172,7 @@ int main(int argc, char** argv) {
     std::size_t n = cfg.connections / cfg.clients + (k < cfg.connections % cfg.clients ? 1 : 0);
     greenrpc::ClientOptions opts;
     opts.connections = n;
+    opts.auth_secret = cfg.secret;
     clients.push_back(std::make_unique<greenrpc::Client>(cfg.host, cfg.port, opts));
     conns_of.push_back(n);
   }
@@ -224,16 +229,16 @@ int main(int argc, char** argv) {
     return lat[idx] / 1000.0;
   };
   double rps = static_cast<double>(run.measured) / cfg.duration;
-  std::printf("%s: %zu connections, pipeline %zu, payload %zu bytes, %s callers (%zu client%s, %zu caller thread%s)\n",
-              cfg.command.c_str(), cfg.connections, cfg.pipeline, cfg.command == "echo" ? payload.size() : std::size_t{0},
+  std::printf("%s%s: %zu connections, pipeline %zu, payload %zu bytes, %s callers (%zu client%s, %zu caller thread%s)\n",
+              cfg.command.c_str(), cfg.secret.empty() ? "" : " (signed)", cfg.connections, cfg.pipeline, cfg.command == "echo" ? payload.size() : std::size_t{0},
               cfg.fiber_callers ? "fiber" : "thread", clients.size(), clients.size() == 1 ? "" : "s",
               cfg.fiber_callers ? cfg.caller_threads : cfg.connections,
               (cfg.fiber_callers ? cfg.caller_threads : cfg.connections) == 1 ? "" : "s");
   std::printf("  %.0f requests/s over %.1f s, p50 %.1f us, p99 %.1f us, errors %llu\n", rps, cfg.duration, pct(0.50),
               pct(0.99), static_cast<unsigned long long>(run.errors.load()));
   if (run.errors) std::printf("  first error: %s\n", run.first_error.c_str());
-  std::printf("RESULT command=%s connections=%zu pipeline=%zu requests=%llu errors=%llu rps=%.0f p50_us=%.1f p99_us=%.1f\n",
-              cfg.command.c_str(), cfg.connections, cfg.pipeline, static_cast<unsigned long long>(run.measured),
+  std::printf("RESULT command=%s signed=%d connections=%zu pipeline=%zu requests=%llu errors=%llu rps=%.0f p50_us=%.1f p99_us=%.1f\n",
+              cfg.command.c_str(), cfg.secret.empty() ? 0 : 1, cfg.connections, cfg.pipeline, static_cast<unsigned long long>(run.measured),
               static_cast<unsigned long long>(run.errors.load()), rps, pct(0.50), pct(0.99));
   return run.errors ? 1 : 0;
 }

@@ -2,15 +2,21 @@
 # greenrpc vs redis-server, same redis-benchmark invocation against both, in the same run.
 #
 #   bench/run.sh [BUILD_DIR] [--write] [--reps N] [--secs S] [--sched fifo|nice|none]
+#                [--signed-secs S] [--only redis|signed]
 #
 #   BUILD_DIR  meson build dir holding bench/echo_server and bench/load_generator
 #              (default: build; relative paths are tried from $PWD, then from the repo root)
-#   --write    also write the results block into bench/RESULTS.md (between the run.sh markers)
+#   --write    also write the results into bench/RESULTS.md: the redis comparison between the
+#              "run.sh results" markers, the signed comparison between the "run.sh signed results"
+#              markers (each block is replaced only when its section ran)
 #   --reps N   repetitions per workload and server (default 3; the median is reported)
 #   --secs S   target seconds per redis-benchmark run (default 4; -n is sized from a probe)
 #   --sched P  fifo (default): servers and clients run SCHED_FIFO (chrt -f 10); nice: nice -n -15;
 #              none: as started. Same policy for both servers and every client. On a shared box,
 #              other processes otherwise preempt the request/response loops and add ms of noise.
+#   --signed-secs S  measured seconds per load_generator run in the signed section (default 4;
+#              12 runs of S + 0.5 s warm-up: about 1 minute)
+#   --only X   run only the redis comparison (W1-W3) or only the signed comparison (W2s, W3s)
 #
 # Everything runs on 127.0.0.1 with bounded durations (every client command is under `timeout`).
 # Both servers are pinned to CPU 0 and every benchmark client to CPU 1 (taskset), identically,
@@ -21,6 +27,15 @@
 #   W2  -c 50 -P 1   greenrpc: echo <msgpack str8/16 payload>         redis: ECHO <raw payload>
 #   W3  -c 50 -P 16  as W2
 # payload = "😊 😊 😊" repeated 100 times (1,400 bytes of UTF-8; checked below).
+#
+# Signed section (after the redis comparison): redis-benchmark cannot sign (the envelope needs the
+# connection's nonce, a sequence number and an HMAC), so it compares greenrpc with itself:
+# load_generator -> echo_server unsigned vs load_generator --secret -> echo_server --secret, same
+# flags, same pinning and scheduling, alternated (U,S / S,U / U,S), median of --reps.
+#   W2s  echo <payload>, 50 connections, pipeline 1     W3s  the same with pipeline 16
+# Two echo_server processes (one without, one with --secret) run side by side on the server CPU;
+# the idle one costs nothing. Server CPU per request uses the server's own request count (INFO
+# total_commands_processed) and load_generator's CPU comes from its rusage, as for redis-benchmark.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,6 +45,8 @@ WRITE=0
 REPS=3
 SECS=4
 SCHED=fifo
+SIGNED_SECS=4
+ONLY=all
 positional=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -37,12 +54,18 @@ while [[ $# -gt 0 ]]; do
     --reps) REPS="$2"; shift ;;
     --secs) SECS="$2"; shift ;;
     --sched) SCHED="$2"; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --signed-secs) SIGNED_SECS="$2"; shift ;;
+    --only) ONLY="$2"; shift ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) if [[ $positional -eq 0 ]]; then BUILD="$1"; positional=1; else echo "unexpected $1" >&2; exit 2; fi ;;
   esac
   shift
 done
+case "$ONLY" in all|redis|signed) ;; *) echo "--only: redis or signed" >&2; exit 2 ;; esac
+RUN_REDIS=1; RUN_SIGNED=1
+[[ $ONLY == signed ]] && RUN_REDIS=0
+[[ $ONLY == redis ]] && RUN_SIGNED=0
 if [[ "$BUILD" != /* ]]; then
   if [[ -d "$PWD/$BUILD" ]]; then BUILD="$PWD/$BUILD"; else BUILD="$REPO/$BUILD"; fi
 fi
@@ -70,9 +93,10 @@ if [[ $NPROC -ge 2 ]]; then SERVER_CPU=0; CLIENT_CPU=1; else SERVER_CPU=0; CLIEN
 WORK="$(mktemp -d /tmp/greenrpc-bench.XXXXXX)"
 REDIS_PID=""
 GREEN_PID=""
+SIGNED_PID=""
 cleanup() {
   local pid
-  for pid in "$REDIS_PID" "$GREEN_PID"; do
+  for pid in "$REDIS_PID" "$GREEN_PID" "$SIGNED_PID"; do
     if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -93,6 +117,11 @@ free_port() {  # a port nobody listens on, from a base
 REDIS_PORT=$(free_port $((16379 + RANDOM % 1000)))
 GREEN_PORT=$(free_port $((18000 + RANDOM % 1000)))
 [[ "$GREEN_PORT" != "$REDIS_PORT" ]] || GREEN_PORT=$(free_port $((GREEN_PORT + 1)))
+SIGNED_PORT=$(free_port $((GREEN_PORT + 1)))
+[[ "$SIGNED_PORT" != "$REDIS_PORT" ]] || SIGNED_PORT=$(free_port $((SIGNED_PORT + 1)))
+# The shared secret of the signed section: 32 random bytes as hex (the length does not change the
+# per-request cost: HmacKey hashes the padded key once, at start-up).
+SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 
 # ---- payloads -----------------------------------------------------------------------------------
 # Tino's payload: "😊 😊 😊" repeated 100 times. Built byte-exactly with printf (U+1F60A = F0 9F 98 8A).
@@ -127,6 +156,9 @@ MP_VALUE2=$'\x81\xa5value\x02'       # msgpack fixmap {fixstr "value": fixint 2}
 REDIS_PID=$!
 "${PRIO[@]}" taskset -c "$SERVER_CPU" "$SERVER_BIN" --port "$GREEN_PORT" --workers 1 > "$WORK/greenrpc.log" 2>&1 &
 GREEN_PID=$!
+"${PRIO[@]}" taskset -c "$SERVER_CPU" "$SERVER_BIN" --port "$SIGNED_PORT" --workers 1 --secret "$SECRET" \
+  > "$WORK/greenrpc-signed.log" 2>&1 &
+SIGNED_PID=$!
 
 wait_ready() {  # port pid name
   for _ in $(seq 100); do
@@ -138,6 +170,7 @@ wait_ready() {  # port pid name
 }
 wait_ready "$REDIS_PORT" "$REDIS_PID" redis-server
 wait_ready "$GREEN_PORT" "$GREEN_PID" echo_server
+wait_ready "$SIGNED_PORT" "$SIGNED_PID" "echo_server --secret"
 
 # ---- workloads: name, clients, pipeline, redis command, greenrpc command ------------------------
 # W1 compares add with INCRBY: both a 3-element RESP array, a lookup (key / command), integer
@@ -164,6 +197,10 @@ check "redis ECHO <payload> -> payload" "$( { cat "$WORK/payload.raw"; echo; } |
   "$(timeout 5 redis-cli -p "$REDIS_PORT" "${REDIS_W2[@]}" | hexof)"
 check "greenrpc echo <msgpack payload> -> msgpack payload" "$( { cat "$WORK/payload.msgpack"; echo; } | hexof)" \
   "$(timeout 5 redis-cli -p "$GREEN_PORT" "${GREEN_W2[@]}" | hexof)"
+# The signed server must refuse an unsigned request, so a signed run cannot silently measure
+# unsigned traffic. (load_generator --secret itself checks one signed echo before it measures.)
+unsigned_reply=$(timeout 5 redis-cli -p "$SIGNED_PORT" "${GREEN_W2[@]}" | head -c 40)
+check "signed greenrpc refuses unsigned echo -> AUTH_ERROR" "AUTH_ERROR" "${unsigned_reply:0:10}"
 
 # ---- running redis-benchmark ----------------------------------------------------------------------
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime of the whole process
@@ -172,6 +209,7 @@ cpu_busy() { awk -v c="cpu$1" '$1 == c {print $2 + $3 + $4 + $7 + $8 + $9}' /pro
 alive() {  # pid name
   kill -0 "$1" 2>/dev/null || { echo "$2 (pid $1) is gone: killed from outside? Results so far are void." >&2; exit 1; }
 }
+alive_all() { alive "$REDIS_PID" redis-server; alive "$GREEN_PID" echo_server; alive "$SIGNED_PID" "echo_server --secret"; }
 RB_TIMEOUT=$(( SECS * 15 + 30 ))
 # run_rb port pid clients pipeline n cmd...
 #   -> prints "rps p50_ms p99_ms server_cpu_pct secs other_cpu_pct client_cpu_pct server_us_per_op"
@@ -181,7 +219,7 @@ RB_TIMEOUT=$(( SECS * 15 + 30 ))
 run_rb() {
   local port=$1 pid=$2 c=$3 p=$4 n=$5; shift 5
   local t0 t1 c0 c1 b0 b1 k out line
-  alive "$REDIS_PID" redis-server; alive "$GREEN_PID" echo_server
+  alive_all
   c0=$(cpu_ticks "$pid"); b0=$(cpu_busy "$SERVER_CPU"); t0=$(date +%s.%N)
   # In a subshell so that `times` reports exactly this redis-benchmark's CPU (children rusage).
   if ! ( timeout "$RB_TIMEOUT" "${PRIO[@]}" taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$port" -c "$c" -P "$p" -n "$n" --csv "$@" > "$WORK/rb.out" 2> "$WORK/rb.err"
@@ -192,7 +230,7 @@ run_rb() {
   t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); b1=$(cpu_busy "$SERVER_CPU")
   # `times`, 2nd line: children user and sys as XmY.YYYs
   k=$(sed -n 2p "$WORK/rb.times" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s/, "", a[2]); t += a[1] * 60 + a[2] } print t }')
-  alive "$REDIS_PID" redis-server; alive "$GREEN_PID" echo_server
+  alive_all
   line=$(printf '%s\n' "$out" | tail -n 1)
   # The test name holds the (binary) command; the 7 numeric fields are the last ones.
   if [[ "$line" == '"test"'* ]]; then echo "redis-benchmark printed no result (error reply?):" >&2; cat "$WORK/rb.err" >&2; exit 1; fi
@@ -213,6 +251,7 @@ rcmd() { case $1 in W1) echo REDIS_W1 ;; *) echo REDIS_W2 ;; esac; }
 gcmd() { case $1 in W1) echo GREEN_W1 ;; *) echo GREEN_W2 ;; esac; }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+[[ $RUN_REDIS -eq 1 ]] || WORKLOADS=()
 for w in "${WORKLOADS[@]}"; do
   declare -n rc="$(rcmd "$w")" gc="$(gcmd "$w")"
   c=${WC[$w]}; p=${WP[$w]}
@@ -241,12 +280,64 @@ declare -A LG
 for w in "${WORKLOADS[@]}"; do
   c=${WC[$w]}; p=${WP[$w]}
   if [[ $w == W1 ]]; then args=(--command add); else args=(--command echo --tino-payload); fi
-  alive "$GREEN_PID" echo_server
+  alive_all
   out=$(timeout "$RB_TIMEOUT" "${PRIO[@]}" taskset -c "$CLIENT_CPU" "$LOADGEN_BIN" --host 127.0.0.1 --port "$GREEN_PORT" \
         --connections "$c" --pipeline "$p" --duration "$SECS" --warmup 0.5 "${args[@]}" 2>&1) || {
     LG[$w]="failed: $(printf '%s' "$out" | tail -n 2 | tr '\n' ' ')"; echo "  load_generator $w failed" >&2; continue; }
   LG[$w]=$(printf '%s\n' "$out" | grep '^RESULT' | sed -E 's/.* rps=([0-9.]+) p50_us=([0-9.]+) p99_us=([0-9.]+).*/\1 \2 \3/')
   echo "  load_generator $w: ${LG[$w]} (rps p50_us p99_us)" >&2
+done
+LOAD_MID=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- signed vs unsigned: greenrpc load_generator -> greenrpc echo_server (W2s, W3s) --------------
+commands_of() { timeout 5 redis-cli -p "$1" INFO | tr -d '\r' | awk -F: '$1 == "total_commands_processed" {print $2}'; }
+LG_TIMEOUT=$(awk -v s="$SIGNED_SECS" 'BEGIN { printf "%d", s * 3 + 30 }')
+# run_lg port pid connections pipeline [--secret S]
+#   -> "rps p50_us p99_us server_cpu_pct secs other_cpu_pct client_cpu_pct server_us_per_op client_us_per_op"
+#   server_us_per_op = the server's CPU over the whole load_generator run / the requests it served
+#   in that time (its INFO total_commands_processed, which counts the warm-up too); client_us_per_op
+#   = load_generator's CPU (rusage, includes its start-up) / the same request count.
+run_lg() {
+  local port=$1 pid=$2 c=$3 p=$4; shift 4
+  local t0 t1 c0 c1 b0 b1 k n0 n1 out line
+  alive_all
+  n0=$(commands_of "$port")
+  c0=$(cpu_ticks "$pid"); b0=$(cpu_busy "$SERVER_CPU"); t0=$(date +%s.%N)
+  if ! ( timeout "$LG_TIMEOUT" "${PRIO[@]}" taskset -c "$CLIENT_CPU" "$LOADGEN_BIN" --host 127.0.0.1 --port "$port" \
+           --connections "$c" --pipeline "$p" --duration "$SIGNED_SECS" --warmup 0.5 --command echo --tino-payload "$@" \
+           > "$WORK/lg.out" 2> "$WORK/lg.err"
+         rc=$?; times > "$WORK/lg.times"; exit $rc ); then
+    echo "load_generator failed or timed out (port $port):" >&2; cat "$WORK/lg.out" "$WORK/lg.err" >&2; exit 1
+  fi
+  t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); b1=$(cpu_busy "$SERVER_CPU")
+  n1=$(commands_of "$port")
+  alive_all
+  k=$(sed -n 2p "$WORK/lg.times" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s/, "", a[2]); t += a[1] * 60 + a[2] } print t }')
+  line=$(grep '^RESULT' "$WORK/lg.out") || { echo "load_generator printed no RESULT line:" >&2; cat "$WORK/lg.out" "$WORK/lg.err" >&2; exit 1; }
+  printf '%s\n' "$line" | awk -v c0="$c0" -v c1="$c1" -v b0="$b0" -v b1="$b1" -v k="$k" -v n="$((n1 - n0 - 1))" -v t0="$t0" -v t1="$t1" -v hz="$CLK_TCK" '{
+    for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+    if (f["errors"] != 0) { print "errors=" f["errors"] > "/dev/stderr"; exit 1 }
+    secs = t1 - t0; srv = (c1 - c0) / hz / secs; other = (b1 - b0) / hz / secs - srv; if (other < 0) other = 0;
+    printf "%s %s %s %.0f %.2f %.0f %.0f %.2f %.2f\n", f["rps"], f["p50_us"], f["p99_us"], 100 * srv, secs, 100 * other,
+      100 * k / secs, 1e6 * (c1 - c0) / hz / n, 1e6 * k / n }'
+}
+
+SWORKLOADS=()
+[[ $RUN_SIGNED -eq 1 ]] && SWORKLOADS=(W2s W3s)
+declare -A SWP=([W2s]=1 [W3s]=16)
+declare -A SRES   # SRES[workload,unsigned|signed] = lines of run_lg output
+SIGNED_C=50
+for w in "${SWORKLOADS[@]}"; do
+  p=${SWP[$w]}
+  for rep in $(seq "$REPS"); do
+    if (( rep % 2 )); then order=(unsigned signed); else order=(signed unsigned); fi
+    for v in "${order[@]}"; do
+      if [[ $v == unsigned ]]; then res=$(run_lg "$GREEN_PORT" "$GREEN_PID" "$SIGNED_C" "$p")
+      else res=$(run_lg "$SIGNED_PORT" "$SIGNED_PID" "$SIGNED_C" "$p" --secret "$SECRET"); fi
+      SRES[$w,$v]+="$res"$'\n'
+      echo "  $w rep $rep $v: $res  (rps p50_us p99_us server_cpu% secs other_cpu% client_cpu% server_us/op client_us/op)" >&2
+    done
+  done
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -258,7 +349,9 @@ REDIS_VERSION=$(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/')
 RB_VERSION=$(redis-benchmark --version 2>/dev/null | head -n 1 || true)
 GIT_STATE=$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY=$( (cd "$REPO" && git status --porcelain --untracked-files=no -- src include 2>/dev/null || true) | wc -l)
-{
+MACHINE_LINE="Machine: nproc=$NPROC, CPU: $CPU_MODEL, kernel $(uname -r), redis-server $REDIS_VERSION ($RB_VERSION)."
+GREEN_LINE="greenrpc: commit $GIT_STATE with $GIT_DIRTY modified file(s) under src/ include/ at run time; 1 worker thread."
+[[ $RUN_REDIS -eq 1 ]] && {
   echo "### Results ($(date -u '+%Y-%m-%d %H:%M UTC'))"
   echo
   echo "Command: \`bench/run.sh $ORIG_ARGS\` (build dir $BUILD; reps=$REPS, ~${SECS}s per run; median of $REPS runs per server, servers alternated)"
@@ -292,25 +385,65 @@ GIT_DIRTY=$( (cd "$REPO" && git status --porcelain --untracked-files=no -- src i
     else read -r a b c <<< "${LG[$w]}"; echo "| $w | $(fmt_int "$a") | $b | $c |"; fi
   done
   echo
-  echo "Machine: nproc=$NPROC, CPU: $CPU_MODEL, kernel $(uname -r), redis-server $REDIS_VERSION ($RB_VERSION)."
+  echo "$MACHINE_LINE"
   echo "Pinning: both servers on CPU $SERVER_CPU (\`taskset -c $SERVER_CPU\`, whole process), every client on CPU $CLIENT_CPU; scheduling: $SCHED${PRIO:+ (\`${PRIO[*]}\`)} for servers and clients alike. Payload: $PAYLOAD_BYTES bytes of UTF-8 (msgpack: $(stat -c %s "$WORK/payload.msgpack") bytes)."
-  echo "greenrpc: commit $GIT_STATE with $GIT_DIRTY modified file(s) under src/ include/ at run time; 1 worker thread. Load average before/after: $LOAD_BEFORE / $LOAD_AFTER."
+  echo "$GREEN_LINE Load average before/after: $LOAD_BEFORE / $LOAD_MID."
 } > "$WORK/report.md"
 
-cat "$WORK/report.md"
+scol() { printf '%s' "${SRES[$1,$2]}" | awk -v k="$3" 'NF {print $k}'; }
+[[ $RUN_SIGNED -eq 1 ]] && {
+  echo "### Signed vs unsigned ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+  echo
+  echo "Command: \`bench/run.sh $ORIG_ARGS\` (build dir $BUILD). greenrpc \`load_generator\` -> greenrpc \`echo_server\`, unsigned vs both with \`--secret\` (HMAC-SHA256 envelope on every request and reply); same flags (\`--connections $SIGNED_C --command echo --tino-payload --duration $SIGNED_SECS --warmup 0.5\`), alternated U,S / S,U / ..., median of $REPS runs each. Target: signed >= 0.85x unsigned."
+  echo
+  echo "| workload | unsigned ops/s | signed ops/s | ratio signed/unsigned | unsigned p50 / p99 µs | signed p50 / p99 µs | server CPU unsigned / signed | server CPU µs/op unsigned / signed | load_generator CPU unsigned / signed | load_generator CPU µs/op unsigned / signed |"
+  echo "|---|---:|---:|---:|---|---|---|---|---|---|"
+  for w in "${SWORKLOADS[@]}"; do
+    ur=$(scol "$w" unsigned 1 | median); sr=$(scol "$w" signed 1 | median)
+    ratio=$(awk -v a="$sr" -v b="$ur" 'BEGIN { printf "%.2fx", a / b }')
+    up50=$(scol "$w" unsigned 2 | median); up99=$(scol "$w" unsigned 3 | median)
+    sp50=$(scol "$w" signed 2 | median); sp99=$(scol "$w" signed 3 | median)
+    ucpu=$(scol "$w" unsigned 4 | median); scpu=$(scol "$w" signed 4 | median)
+    ucl=$(scol "$w" unsigned 7 | median); scl=$(scol "$w" signed 7 | median)
+    uu=$(scol "$w" unsigned 8 | median); su=$(scol "$w" signed 8 | median)
+    uk=$(scol "$w" unsigned 9 | median); sk=$(scol "$w" signed 9 | median)
+    case $w in W2s) desc="W2s echo 1400 B, 50 conns, pipeline 1" ;; W3s) desc="W3s echo 1400 B, 50 conns, pipeline 16" ;; esac
+    echo "| $desc | $(fmt_int "$ur") | $(fmt_int "$sr") | **$ratio** | $up50 / $up99 | $sp50 / $sp99 | ${ucpu}% / ${scpu}% | $uu / $su | ${ucl}% / ${scl}% | $uk / $sk |"
+  done
+  echo
+  echo "All runs, in order (ops/s, then the share of CPU $SERVER_CPU taken by other processes during the run):"
+  echo
+  for w in "${SWORKLOADS[@]}"; do
+    echo "- $w unsigned: $(printf '%s' "${SRES[$w,unsigned]}" | awk 'NF {printf "%s (%s%%) ", $1, $6}')| signed: $(printf '%s' "${SRES[$w,signed]}" | awk 'NF {printf "%s (%s%%) ", $1, $6}')"
+  done
+  echo
+  echo "Server CPU µs/op: the echo_server process's user+sys CPU during the whole load_generator run divided by the requests it served (INFO total_commands_processed, warm-up included); load_generator CPU µs/op: its rusage divided by the same count."
+  echo "$MACHINE_LINE"
+  echo "Pinning: both echo_servers on CPU $SERVER_CPU, load_generator on CPU $CLIENT_CPU; scheduling: $SCHED${PRIO:+ (\`${PRIO[*]}\`)} for servers and client alike."
+  echo "$GREEN_LINE Load average before/after: $LOAD_MID / $LOAD_AFTER."
+} > "$WORK/report-signed.md"
 
-if [[ $WRITE -eq 1 ]]; then
-  RESULTS="$REPO/bench/RESULTS.md"
-  begin='<!-- BEGIN run.sh results -->'; end='<!-- END run.sh results -->'
-  if [[ -f "$RESULTS" ]] && grep -qF "$begin" "$RESULTS"; then
-    awk -v b="$begin" -v e="$end" -v f="$WORK/report.md" '
+[[ $RUN_REDIS -eq 1 ]] && cat "$WORK/report.md"
+[[ $RUN_REDIS -eq 1 && $RUN_SIGNED -eq 1 ]] && echo
+[[ $RUN_SIGNED -eq 1 ]] && cat "$WORK/report-signed.md"
+
+# write_block file begin-marker end-marker report: replace the block between the markers (append
+# the markers and the report at the end of the file when the block does not exist yet).
+write_block() {
+  local results=$1 begin=$2 end=$3 report=$4
+  if [[ -f "$results" ]] && grep -qF "$begin" "$results"; then
+    awk -v b="$begin" -v e="$end" -v f="$report" '
       $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
       $0 == e { skip = 0 }
-      !skip { print }' "$RESULTS" > "$WORK/RESULTS.md"
-    cp "$WORK/RESULTS.md" "$RESULTS"
+      !skip { print }' "$results" > "$WORK/RESULTS.md"
   else
-    { [[ -f "$RESULTS" ]] && cat "$RESULTS" && echo; echo "$begin"; cat "$WORK/report.md"; echo "$end"; } > "$WORK/RESULTS.md"
-    cp "$WORK/RESULTS.md" "$RESULTS"
+    { [[ -f "$results" ]] && cat "$results" && echo; echo "$begin"; cat "$report"; echo "$end"; } > "$WORK/RESULTS.md"
   fi
+  cp "$WORK/RESULTS.md" "$results"
+}
+if [[ $WRITE -eq 1 ]]; then
+  RESULTS="$REPO/bench/RESULTS.md"
+  [[ $RUN_REDIS -eq 1 ]] && write_block "$RESULTS" '<!-- BEGIN run.sh results -->' '<!-- END run.sh results -->' "$WORK/report.md"
+  [[ $RUN_SIGNED -eq 1 ]] && write_block "$RESULTS" '<!-- BEGIN run.sh signed results -->' '<!-- END run.sh signed results -->' "$WORK/report-signed.md"
   echo "written to $RESULTS" >&2
 fi

@@ -195,9 +195,9 @@ void ClientConnection::append_frame(std::string& wire, Link& link, PendingCall& 
       split_bulks(call.body, elements_);
       header.tag = envelope::request_tag(*key_, link.nonce, header, elements_);
     }
-    std::string element;
-    envelope::append_encoded(element, header);
-    protocol::append_bulk(wire, element);
+    envelope_scratch_.clear();
+    envelope::append_encoded(envelope_scratch_, header);
+    protocol::append_bulk(wire, envelope_scratch_);
   }
   wire += call.body;
 }
@@ -260,9 +260,16 @@ void ClientConnection::deliver(Link& link, PendingCall& call, protocol::RespValu
                             "unsigned reply where a signed one was expected: the server has no auth_secret, "
                             "or the reply was altered in transit" + said)));
     }
-    std::string bytes;
-    append_value(bytes, reply.elements[1]);
-    Tag expected = envelope::reply_tag(*key_, link.nonce, call.seq, bytes);
+    // The raw reply is "*2\r\n$32\r\n" <32 bytes> "\r\n" <reply element>: hash the element in place.
+    constexpr std::size_t kSignedPrefix = 4 + 5 + 32 + 2;
+    Tag expected;
+    if (raw_reply_.size() > kSignedPrefix && raw_reply_.substr(0, 9) == "*2\r\n$32\r\n") {
+      expected = envelope::reply_tag(*key_, link.nonce, call.seq, raw_reply_.substr(kSignedPrefix));
+    } else {
+      std::string bytes;
+      append_value(bytes, reply.elements[1]);
+      expected = envelope::reply_tag(*key_, link.nonce, call.seq, bytes);
+    }
     if (!HmacKey::equal(reply.elements[0].str, expected))
       return fail(call, std::make_exception_ptr(AuthError(
                             "reply signature does not match: altered in transit, or the server signs with "
@@ -291,11 +298,12 @@ void ClientConnection::reader_loop(std::shared_ptr<Link> link) {
         auto r = parser.parse(in.data(), reply);
         if (r.status == protocol::ParseStatus::incomplete) break;
         if (r.status == protocol::ParseStatus::error) throw IoError("unparsable reply: " + r.error, 0);
-        in.consume(r.consumed);
         if (link->inflight.empty()) throw IoError("reply received with no request in flight", 0);
         std::shared_ptr<PendingCall> call = std::move(link->inflight.front());
         link->inflight.pop_front();
+        raw_reply_ = std::string_view(in.data().data(), r.consumed);
         deliver(*link, *call, std::move(reply));
+        in.consume(r.consumed);
         reply = {};
       }
       in.shrink_if_idle();

@@ -59,6 +59,8 @@ class ClientConnection {
   std::vector<std::shared_ptr<PendingCall>> outbox_;
   std::string wire_;
   std::vector<std::string_view> elements_;
+  std::string envelope_scratch_;
+  std::string_view raw_reply_;  // the bytes of the reply being delivered (valid during deliver)
   Waiter* writer_waiter_ = nullptr;
   bool closing_ = false;
 };

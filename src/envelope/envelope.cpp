@@ -1,6 +1,7 @@
 #include "greenrpc/envelope/envelope.hpp"
 
 #include <msgpack.hpp>
+#include <cstring>
 
 #include "greenrpc/codec/encode.hpp"
 
@@ -72,8 +73,27 @@ void append_encoded(std::string& out, const Header& header) {
 
 Tag request_tag(const HmacKey& key, std::string_view nonce, const Header& header,
                 std::span<const std::string_view> elements) {
+  // The fixed header (domain, nonce, seq, dl) goes to SHA-256 in one update.
   HmacKey::Stream s(key);
-  s.update(kRequestDomain).update(nonce).update_u64(header.seq).update_u64(header.deadline_ms.value_or(kNoDeadline));
+  char head[64];
+  std::size_t n = 0;
+  auto put = [&](std::string_view bytes) {
+    std::memcpy(head + n, bytes.data(), bytes.size());
+    n += bytes.size();
+  };
+  auto put_u64 = [&](std::uint64_t v) {
+    for (int i = 7; i >= 0; --i) head[n++] = static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  put(kRequestDomain);
+  if (nonce.size() <= kNonceSize) {
+    put(nonce);
+  } else {  // not a greenrpc nonce, but hash it faithfully
+    s.update(std::string_view(head, n)).update(nonce);
+    n = 0;
+  }
+  put_u64(header.seq);
+  put_u64(header.deadline_ms.value_or(kNoDeadline));
+  s.update(std::string_view(head, n));
   for (std::string_view e : elements) s.update_u64(e.size()).update(e);
   return s.finish();
 }

@@ -1,4 +1,7 @@
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "greenrpc/envelope/hmac_key.hpp"
+
+#include <openssl/sha.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -17,16 +20,16 @@ struct MdCtx {
 };
 
 // Per-thread scratch context: copying a prepared state into it allocates nothing after the first use.
-EVP_MD_CTX* scratch() {
-  thread_local MdCtx work;
-  return work.ctx;
+SHA256_CTX* scratch() {
+  thread_local SHA256_CTX work;
+  return &work;
 }
 
 }  // namespace
 
 struct HmacKey::State {
-  MdCtx inner;  // SHA-256 state after (key ^ ipad)
-  MdCtx outer;  // SHA-256 state after (key ^ opad)
+  SHA256_CTX inner;  // SHA-256 state after (key ^ ipad)
+  SHA256_CTX outer;  // SHA-256 state after (key ^ opad)
 };
 
 HmacKey::HmacKey(std::string_view secret) : state_(std::make_unique<State>()) {
@@ -42,10 +45,8 @@ HmacKey::HmacKey(std::string_view secret) : state_(std::make_unique<State>()) {
     ipad[i] = key[i] ^ 0x36;
     opad[i] = key[i] ^ 0x5c;
   }
-  if (!EVP_DigestInit_ex(state_->inner.ctx, EVP_sha256(), nullptr) ||
-      !EVP_DigestUpdate(state_->inner.ctx, ipad, kBlock) ||
-      !EVP_DigestInit_ex(state_->outer.ctx, EVP_sha256(), nullptr) ||
-      !EVP_DigestUpdate(state_->outer.ctx, opad, kBlock))
+  if (!SHA256_Init(&state_->inner) || !SHA256_Update(&state_->inner, ipad, kBlock) ||
+      !SHA256_Init(&state_->outer) || !SHA256_Update(&state_->outer, opad, kBlock))
     throw std::runtime_error("greenrpc: OpenSSL SHA-256 initialisation failed");
   OPENSSL_cleanse(key, sizeof key);
   OPENSSL_cleanse(ipad, sizeof ipad);
@@ -63,30 +64,29 @@ Tag HmacKey::sign(std::span<const std::string_view> parts) const {
 }
 
 HmacKey::Stream::Stream(const HmacKey& key) : key_(key), ctx_(scratch()) {
-  EVP_MD_CTX_copy_ex(static_cast<EVP_MD_CTX*>(ctx_), key_.state_->inner.ctx);
+  *static_cast<SHA256_CTX*>(ctx_) = key_.state_->inner;
 }
 
 HmacKey::Stream& HmacKey::Stream::update(std::string_view bytes) {
-  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size());
+  SHA256_Update(static_cast<SHA256_CTX*>(ctx_), bytes.data(), bytes.size());
   return *this;
 }
 
 HmacKey::Stream& HmacKey::Stream::update_u64(std::uint64_t v) {
   unsigned char be[8];
   for (int i = 7; i >= 0; --i, v >>= 8) be[i] = static_cast<unsigned char>(v & 0xff);
-  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), be, sizeof be);
+  SHA256_Update(static_cast<SHA256_CTX*>(ctx_), be, sizeof be);
   return *this;
 }
 
 Tag HmacKey::Stream::finish() {
-  auto* work = static_cast<EVP_MD_CTX*>(ctx_);
+  auto* work = static_cast<SHA256_CTX*>(ctx_);
   unsigned char inner_hash[32];
-  unsigned int len = 0;
   Tag tag{};
-  EVP_DigestFinal_ex(work, inner_hash, &len);
-  EVP_MD_CTX_copy_ex(work, key_.state_->outer.ctx);
-  EVP_DigestUpdate(work, inner_hash, sizeof inner_hash);
-  EVP_DigestFinal_ex(work, tag.data(), &len);
+  SHA256_Final(inner_hash, work);
+  *work = key_.state_->outer;
+  SHA256_Update(work, inner_hash, sizeof inner_hash);
+  SHA256_Final(tag.data(), work);
   return tag;
 }
 

@@ -1,6 +1,7 @@
 #include "connection.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "builtin_commands.hpp"
 #include "greenrpc/protocol/error_codes.hpp"
@@ -158,16 +159,15 @@ bool Connection::dispatch_enveloped(std::span<const std::string_view> args) {
   Deadline deadline = (header.deadline_ms && *header.deadline_ms < kForeverMs)
                           ? Deadline(arrived_ + std::chrono::milliseconds(*header.deadline_ms))
                           : Deadline::never();
+  constexpr std::size_t kSignedPrefix = 4 + 5 + 32 + 2;  // "*2\r\n$32\r\n" tag "\r\n"
+  const std::size_t prefix_at = out_.size();
+  if (key) out_.append("*2\r\n$32\r\n" "................................" "\r\n", kSignedPrefix);
   const std::size_t reply_start = out_.size();
   bool keep_open = run(request, deadline, key != nullptr);
   if (key) {
     // [tag, reply]: the tag covers the exact bytes of the reply element.
-    Tag tag = envelope::reply_tag(*key, info_.nonce, header.seq,
-                                            std::string_view(out_).substr(reply_start));
-    std::string prefix = "*2\r\n$32\r\n";
-    prefix.append(reinterpret_cast<const char*>(tag.data()), tag.size());
-    prefix += "\r\n";
-    out_.insert(reply_start, prefix);
+    Tag tag = envelope::reply_tag(*key, info_.nonce, header.seq, std::string_view(out_).substr(reply_start));
+    std::memcpy(out_.data() + prefix_at + 9, tag.data(), tag.size());
   }
   return keep_open;
 }
