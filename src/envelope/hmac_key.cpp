@@ -14,11 +14,6 @@ namespace {
 
 constexpr std::size_t kBlock = 64;  // SHA-256 block size
 
-struct MdCtx {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~MdCtx() { EVP_MD_CTX_free(ctx); }
-};
-
 // Per-thread scratch context: copying a prepared state into it allocates nothing after the first use.
 SHA256_CTX* scratch() {
   thread_local SHA256_CTX work;
@@ -56,12 +51,6 @@ HmacKey::HmacKey(std::string_view secret) : state_(std::make_unique<State>()) {
 HmacKey::~HmacKey() = default;
 HmacKey::HmacKey(HmacKey&&) noexcept = default;
 HmacKey& HmacKey::operator=(HmacKey&&) noexcept = default;
-
-Tag HmacKey::sign(std::span<const std::string_view> parts) const {
-  Stream stream(*this);
-  for (std::string_view p : parts) stream.update(p);
-  return stream.finish();
-}
 
 HmacKey::Stream::Stream(const HmacKey& key) : key_(key), ctx_(scratch()) {
   *static_cast<SHA256_CTX*>(ctx_) = key_.state_->inner;

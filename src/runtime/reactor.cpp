@@ -81,7 +81,6 @@ FdRegistration Reactor::add_fd(int fd) {
     free_slots_.push_back(index);
     throw std::system_error(err, std::generic_category(), "epoll_ctl(ADD)");
   }
-  ++live_fds_;
   return FdRegistration{index, slot.generation};
 }
 
@@ -107,7 +106,6 @@ void Reactor::remove_fd(FdRegistration& reg) {
     slot->fd = -1;
     ++slot->generation;  // late events for this index are now stale
     free_slots_.push_back(reg.index);
-    --live_fds_;
   }
   reg = FdRegistration{};
 }

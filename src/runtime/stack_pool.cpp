@@ -74,10 +74,4 @@ void GuardedStackPool::deallocate(boost::context::stack_context& sctx) noexcept 
   ::munmap(base, sctx.size);
 }
 
-std::size_t GuardedStackPool::cached() {
-  StackCache& c = cache();
-  std::lock_guard lock(c.mutex);
-  return c.stacks.size();
-}
-
 }  // namespace greenrpc

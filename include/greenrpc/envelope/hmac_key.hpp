@@ -19,9 +19,6 @@ class HmacKey {
   HmacKey(HmacKey&&) noexcept;
   HmacKey& operator=(HmacKey&&) noexcept;
 
-  // The tag of the concatenation of `parts`.
-  Tag sign(std::span<const std::string_view> parts) const;
-
   // Incremental form: feed the message in pieces without collecting them first. Uses a
   // per-thread scratch state, so finish() it before the fiber can park.
   class Stream {

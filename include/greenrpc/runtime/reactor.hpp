@@ -67,8 +67,6 @@ class Reactor {
   // Runs one round: ready fds, expired timers, posted tasks. `until` bounds the sleep (may
   // return early). Called by the scheduler; returns the number of fibers made ready.
   std::size_t poll(Clock::time_point until);
-  bool has_ready_work() const noexcept { return posted_flag_.load(std::memory_order_relaxed); }
-  std::size_t registered_fds() const noexcept { return live_fds_; }
 
  private:
   friend class Waiter;
@@ -91,7 +89,6 @@ class Reactor {
   int event_fd_ = -1;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;
-  std::size_t live_fds_ = 0;
   TimerMap timers_;
   std::vector<epoll_event> events_;
 

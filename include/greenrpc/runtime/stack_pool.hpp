@@ -15,9 +15,6 @@ class GuardedStackPool {
   boost::context::stack_context allocate();
   void deallocate(boost::context::stack_context& sctx) noexcept;
 
-  // Stacks currently cached for reuse (all sizes), for tests and metrics.
-  static std::size_t cached();
-
  private:
   std::size_t size_;  // usable bytes, page-rounded, excluding the guard page
 };
