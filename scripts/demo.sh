@@ -23,7 +23,7 @@ done
 echo "== quickstart server on 127.0.0.1:$port"
 echo
 echo "== greenrpc client: $client --port $port"
-"$client" --port "$port"
+timeout 30 "$client" --port "$port"
 echo
 echo "== redis-cli: PING"
 redis-cli -p "$port" PING

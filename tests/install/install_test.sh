@@ -20,11 +20,12 @@ for part in server client; do
     $(pkg-config --cflags --libs greenrpc) -Wl,-rpath,"$libdir"
 done
 
-port=$((30000 + RANDOM % 20000))
+# A port the kernel just called free (not a random guess that may hit another test's listener).
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$tmp/server" --port "$port" >/dev/null 2>&1 &
 server_pid=$!
 for _ in $(seq 1 300); do  # up to 15 s for the server to listen on a loaded machine
-  out="$("$tmp/client" --port "$port" 2>/dev/null)" && break
+  out="$(timeout 10 "$tmp/client" --port "$port" 2>/dev/null)" && break
   sleep 0.05
 done
 echo "$out"
