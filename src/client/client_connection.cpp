@@ -100,12 +100,21 @@ std::exception_ptr ClientConnection::connect() {
     } catch (...) {
     }
     if (!retryable) return error;  // the server answered and refused (AUTH, NONCE): retrying cannot help
-    if (closing_ || attempt >= attempts)
+    // The back-off is bounded by the queued calls' deadlines: no sleeping past the latest one,
+    // and no retrying once every caller has given up.
+    Deadline latest = Deadline(Clock::time_point::min());
+    for (const auto& call : outbox_)
+      if (!call->abandoned.load(std::memory_order_relaxed)) latest = std::max(latest, call->deadline, [](Deadline a, Deadline b) {
+          return a.time_point() < b.time_point();
+        });
+    const bool anyone_waiting = latest.time_point() != Clock::time_point::min() && !latest.expired();
+    if (closing_ || attempt >= attempts || !anyone_waiting)
       return std::make_exception_ptr(ConnectError("cannot connect to " + Endpoint{host_, port_}.to_string() +
                                                       " after " + std::to_string(attempt) +
                                                       (attempt == 1 ? " attempt: " : " attempts: ") + last,
                                                   last_code));
-    sleep_for(backoff(options_, attempt));  // parks only the writer fiber; calls queue meanwhile
+    // Parks only the writer fiber; calls queue meanwhile.
+    sleep_until(earliest(Deadline::after(backoff(options_, attempt)), latest));
     if (closing_) return std::make_exception_ptr(CancelledError("client is closed"));
   }
 }

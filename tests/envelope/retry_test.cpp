@@ -139,3 +139,24 @@ TEST_F(RetryTest, DefaultConnectRetriesIsFive) {
   EXPECT_TRUE(add_idem.idempotent());
   EXPECT_FALSE(add.idempotent());
 }
+
+TEST_F(RetryTest, BackOffEndsWhenEveryWaitingCallHasGivenUp) {
+  // Reconnect back-off is bounded by the waiting calls' deadlines: once the only caller has
+  // timed out, the client stops sleeping between attempts, so a later call connects at once
+  // instead of waiting out a long back-off.
+  server.stop();
+  auto o = client_options();
+  o.connect_retries = 10;
+  o.retry_backoff = 2000ms;  // 1-3 s per pause with jitter
+  o.retry_backoff_max = 2000ms;
+  greenrpc::Client client("127.0.0.1", port, o);
+  EXPECT_THROW(client.call(greenrpc::CallOptions{.timeout = 100ms}, add, 1, NumberInput{1}), greenrpc::TimeoutError);
+  auto opts = server_options("s3cret");
+  opts.port = port;
+  server = app.start_background(opts);
+  std::this_thread::sleep_for(100ms);  // the abandoned attempt has ended by now
+  auto t0 = Clock::now();
+  EXPECT_EQ(client.call(greenrpc::CallOptions{.timeout = 5000ms}, add, 2, NumberInput{2}), 4);
+  EXPECT_LT(Clock::now() - t0, 700ms) << "the client slept out a back-off nobody was waiting for: "
+                                      << ms(Clock::now() - t0) << " ms";
+}
