@@ -8,16 +8,13 @@
 // Commands: add(a:int, b:{"value":int}) -> int, echo(s:str) -> str, fail(msg:str) (throws
 // greenrpc::RpcError(msg)), deadline_left() -> the handler's remaining deadline in ms (-1: none),
 // calls() -> how many user handlers ran so far (itself excluded).
-#include <poll.h>
-#include <signal.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <greenrpc/greenrpc.hpp>
+
+#include "../support/serve_until_stopped.hpp"
 #include <msgpack.hpp>
 #include <string>
 
@@ -88,50 +85,5 @@ int main(int argc, char** argv) {
   });
   app.command("calls", [] { return g_calls.load(); });
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
-  if (sfd < 0) {
-    std::perror("signalfd");
-    return 1;
-  }
-
-  greenrpc::Server server;
-  try {
-    server = app.start_background(options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "signed_server: cannot start: %s\n", e.what());
-    return 1;
-  }
-  std::printf("PORT %u\n", static_cast<unsigned>(server.port()));
-  std::fflush(stdout);
-
-  const char* reason = nullptr;
-  while (!reason) {
-    pollfd fds[2] = {{sfd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      reason = "poll failure";
-      break;
-    }
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo si{};
-      if (read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
-        reason = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
-    }
-    if (!reason && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      char buf[256];
-      ssize_t r = read(STDIN_FILENO, buf, sizeof buf);
-      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) reason = "stdin EOF";
-    }
-  }
-  std::fprintf(stderr, "signed_server: %s, stopping\n", reason);
-  server.stop();
-  std::fprintf(stderr, "STOPPED\n");
-  std::fflush(stderr);
-  close(sfd);
-  return 0;
+  return test_support::serve_until_stopped(app, options, "signed_server");
 }

@@ -6,12 +6,7 @@
 // Prints "PORT <n>" on stdout once listening, then serves until SIGTERM/SIGINT or until stdin
 // reaches EOF (so it dies with the test that started it), stops cleanly, prints "STOPPED" on
 // stderr and exits 0. Every command below exists to exercise one type or special argument.
-#include <poll.h>
-#include <signal.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +19,8 @@
 #include <vector>
 
 #include <greenrpc/greenrpc.hpp>
+
+#include "../support/serve_until_stopped.hpp"
 #include <msgpack.hpp>
 
 namespace {
@@ -206,53 +203,5 @@ int main(int argc, char** argv) {
   });
   app.state_factory([] { return Counter{}; });
 
-  // Block the stop signals before the worker threads start so that only signalfd sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
-  if (sfd < 0) {
-    std::perror("signalfd");
-    return 1;
-  }
-
-  greenrpc::Server server;
-  try {
-    server = app.start_background(options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "test_server: cannot start: %s\n", e.what());
-    return 1;
-  }
-  std::printf("PORT %u\n", static_cast<unsigned>(server.port()));
-  std::fflush(stdout);
-
-  const char* reason = nullptr;
-  while (!reason) {
-    pollfd fds[2] = {{sfd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-    int n = poll(fds, watch_stdin ? 2 : 1, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::perror("poll");
-      reason = "poll failure";
-      break;
-    }
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo si{};
-      if (read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
-        reason = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
-    }
-    if (!reason && watch_stdin && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      char buf[256];
-      ssize_t r = read(STDIN_FILENO, buf, sizeof buf);
-      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) reason = "stdin EOF";
-    }
-  }
-  std::fprintf(stderr, "test_server: %s, stopping\n", reason);
-  server.stop();
-  std::fprintf(stderr, "STOPPED\n");
-  std::fflush(stderr);
-  close(sfd);
-  return 0;
+  return test_support::serve_until_stopped(app, options, "test_server", watch_stdin);
 }
