@@ -29,22 +29,6 @@ void split_bulks(std::string_view body, std::vector<std::string_view>& out) {
   }
 }
 
-// RESP is canonical for what a server writes, so re-encoding a parsed reply gives its exact bytes.
-void append_value(std::string& out, const protocol::RespValue& v) {
-  using T = protocol::RespValue::Type;
-  switch (v.type) {
-    case T::simple_string: return protocol::append_simple(out, v.str);
-    case T::error: return protocol::append_error(out, v.str);
-    case T::integer: return protocol::append_integer(out, v.integer);
-    case T::bulk_string: return protocol::append_bulk(out, v.str);
-    case T::null: return protocol::append_null(out);
-    case T::array:
-      protocol::append_array_header(out, v.elements.size());
-      for (const auto& e : v.elements) append_value(out, e);
-      return;
-  }
-}
-
 std::chrono::milliseconds backoff(const ClientOptions& o, std::size_t attempt) {
   thread_local std::minstd_rand rng{std::random_device{}()};
   auto base = o.retry_backoff * (1LL << std::min<std::size_t>(attempt - 1, 16));
@@ -269,16 +253,10 @@ void ClientConnection::deliver(Link& link, PendingCall& call, protocol::RespValu
                             "unsigned reply where a signed one was expected: the server has no auth_secret, "
                             "or the reply was altered in transit" + said)));
     }
-    // The raw reply is "*2\r\n$32\r\n" <32 bytes> "\r\n" <reply element>: hash the element in place.
+    // The parser accepts only canonical lengths, so a reply of this shape is exactly
+    // "*2\r\n$32\r\n" <32 bytes> "\r\n" <reply element>: hash the element's bytes in place.
     constexpr std::size_t kSignedPrefix = 4 + 5 + 32 + 2;
-    Tag expected;
-    if (raw_reply_.size() > kSignedPrefix && raw_reply_.substr(0, 9) == "*2\r\n$32\r\n") {
-      expected = envelope::reply_tag(*key_, link.nonce, call.seq, raw_reply_.substr(kSignedPrefix));
-    } else {
-      std::string bytes;
-      append_value(bytes, reply.elements[1]);
-      expected = envelope::reply_tag(*key_, link.nonce, call.seq, bytes);
-    }
+    Tag expected = envelope::reply_tag(*key_, link.nonce, call.seq, raw_reply_.substr(kSignedPrefix));
     if (!HmacKey::equal(reply.elements[0].str, expected))
       return fail(call, std::make_exception_ptr(AuthError(
                             "reply signature does not match: altered in transit, or the server signs with "

@@ -47,19 +47,15 @@ class ServerCore {
   const ServerOptions& options() const noexcept { return options_; }
   std::atomic<std::size_t> open_connections{0};
   std::atomic<std::uint64_t> total_connections{0};
-  std::atomic<std::uint64_t> total_commands{0};
+  // Commands run so far, summed over the workers' own counters (INFO).
+  std::uint64_t total_commands() const noexcept;
   std::atomic<std::uint64_t> next_connection_id{1};
   Clock::time_point started_at() const noexcept { return started_at_; }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-
   std::shared_ptr<const AppDefinition> app_;
   ServerOptions options_;
-  std::unordered_map<std::string, Route, Hash, std::equal_to<>> routes_;
+  std::unordered_map<std::string, Route, TransparentStringHash, std::equal_to<>> routes_;
   std::vector<HmacKey> keys_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::uint16_t port_ = 0;

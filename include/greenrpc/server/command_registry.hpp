@@ -16,6 +16,12 @@ struct RegisteredCommand {
   Handler handler;
 };
 
+// Hashes std::string keys so that a std::string_view finds them without a copy.
+struct TransparentStringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 class CommandRegistry {
  public:
   // Throws std::invalid_argument for an empty or duplicate name, a name with whitespace, or a
@@ -31,11 +37,7 @@ class CommandRegistry {
   static std::string lower(std::string_view name);
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, RegisteredCommand, Hash, std::equal_to<>> commands_;
+  std::unordered_map<std::string, RegisteredCommand, TransparentStringHash, std::equal_to<>> commands_;
 };
 
 }  // namespace greenrpc
