@@ -181,7 +181,7 @@ void info(BuiltinCall& c) {
   text += "\r\n# Persistence\r\nloading:0\r\n";
   text += "\r\n# Stats\r\n";
   text += "total_connections_received:" + std::to_string(core.total_connections.load()) + "\r\n";
-  text += "total_commands_processed:" + std::to_string(core.total_commands.load()) + "\r\n";
+  text += "total_commands_processed:" + std::to_string(core.total_commands()) + "\r\n";
   text += "\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n";
   text += "\r\n# Keyspace\r\n";
   append_bulk(c.out, text);

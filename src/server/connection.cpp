@@ -114,7 +114,7 @@ void Connection::serve() {
 }
 
 bool Connection::dispatch(std::span<const std::string_view> args) {
-  core_.total_commands.fetch_add(1, std::memory_order_relaxed);
+  worker_.commands.store(worker_.commands.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   if (envelope::is_envelope(args[0])) return dispatch_enveloped(args);
   return run(args, Deadline::never(), /*signed_request=*/false);
 }

@@ -27,6 +27,12 @@ ServerCore::ServerCore(std::shared_ptr<const AppDefinition> app, ServerOptions o
 
 ServerCore::~ServerCore() { stop(options_.grace_period); }
 
+std::uint64_t ServerCore::total_commands() const noexcept {
+  std::uint64_t sum = 0;
+  for (const auto& w : workers_) sum += w->commands.load(std::memory_order_relaxed);
+  return sum;
+}
+
 const Route* ServerCore::route(std::string_view lower_name) const {
   auto it = routes_.find(lower_name);
   return it == routes_.end() ? nullptr : &it->second;
@@ -38,9 +44,11 @@ void ServerCore::start() {
   started_at_ = Clock::now();
   bool reuse_port = options_.workers > 1;
   try {
+    // Every worker exists before any listens: serving threads read workers_ (INFO), so it must
+    // not change once a connection can arrive.
+    for (unsigned i = 0; i < options_.workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
     for (unsigned i = 0; i < options_.workers; ++i) {
-      workers_.push_back(std::make_unique<Worker>(*this, i));
-      std::uint16_t bound = workers_.back()->listen(i == 0 ? options_.port : port_, reuse_port);
+      std::uint16_t bound = workers_[i]->listen(i == 0 ? options_.port : port_, reuse_port);
       if (i == 0) port_ = bound;
     }
   } catch (...) {

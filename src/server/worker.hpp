@@ -1,5 +1,6 @@
 #pragma once
 // One worker thread of a server: its scheduler, its SO_REUSEPORT listener, its connections.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <unordered_set>
@@ -27,6 +28,10 @@ class Worker {
   void cut_connections();
   // Ends the thread (waits for its fibers to return).
   void join();
+
+  // Commands run on this worker. Written only by its own thread, so the per-request increment
+  // never contends with the other workers (a shared counter would bounce between cores).
+  alignas(64) std::atomic<std::uint64_t> commands{0};
 
   unsigned index() const noexcept { return index_; }
   ServerCore& core() noexcept { return core_; }
