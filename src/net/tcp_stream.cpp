@@ -90,50 +90,29 @@ std::size_t TcpStream::read_some(std::span<char> buf, Deadline deadline) {
   }
 }
 
-void TcpStream::write_all(std::span<const std::string_view> parts, Deadline deadline) {
+std::size_t TcpStream::write_some(std::span<const std::string_view> parts, Deadline deadline) {
   constexpr std::size_t kMaxIov = 64;
-  std::size_t part = 0, offset = 0;  // first unsent byte
-  while (part < parts.size()) {
+  iovec iov[kMaxIov];
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < parts.size() && count < kMaxIov; ++i) {
+    if (parts[i].empty()) continue;
+    iov[count].iov_base = const_cast<char*>(parts[i].data());
+    iov[count].iov_len = parts[i].size();
+    ++count;
+  }
+  if (count == 0) return 0;
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = count;
+  for (;;) {
     if (cancelled_ || fd_ < 0) throw CancelledError("write on a cancelled stream (" + peer_.to_string() + ")");
-    iovec iov[kMaxIov];
-    std::size_t count = 0;
-    for (std::size_t i = part; i < parts.size() && count < kMaxIov; ++i) {
-      std::size_t skip = (i == part) ? offset : 0;
-      if (parts[i].size() == skip) continue;
-      iov[count].iov_base = const_cast<char*>(parts[i].data() + skip);
-      iov[count].iov_len = parts[i].size() - skip;
-      ++count;
-    }
-    if (count == 0) return;
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = count;
     ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-    if (n < 0) {
-      int err = errno;
-      if (err == EAGAIN || err == EWOULDBLOCK) {
-        wait(IoDirection::write, deadline, "write");
-        continue;
-      }
-      if (err == EINTR) continue;
+    if (n >= 0) return static_cast<std::size_t>(n);
+    int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      wait(IoDirection::write, deadline, "write");
+    } else if (err != EINTR) {
       throw IoError("write to " + peer_.to_string() + ": " + errno_text(err), err);
-    }
-    // Advance past what was sent.
-    auto sent = static_cast<std::size_t>(n);
-    while (part < parts.size() && sent > 0) {
-      std::size_t left = parts[part].size() - offset;
-      if (sent >= left) {
-        sent -= left;
-        ++part;
-        offset = 0;
-      } else {
-        offset += sent;
-        sent = 0;
-      }
-    }
-    while (part < parts.size() && parts[part].size() == offset) {
-      ++part;
-      offset = 0;
     }
   }
 }

@@ -17,8 +17,13 @@ class ByteStream {
   // Reads at most buf.size() bytes; returns 0 at orderly end of stream.
   // Throws TimeoutError, CancelledError (shut down from this thread) or IoError.
   virtual std::size_t read_some(std::span<char> buf, Deadline deadline) = 0;
-  // Writes every byte of every part, gathering them into as few syscalls as the kernel allows.
-  virtual void write_all(std::span<const std::string_view> parts, Deadline deadline) = 0;
+  // Hands at least one byte of `parts` (in order, gathered into one syscall where the kernel
+  // allows) to the connection, parking until it can take some; returns how many it took. Bytes
+  // not taken never left this process: a caller can tell which requests provably never reached
+  // the peer. Throws TimeoutError (no progress before `deadline`), CancelledError or IoError.
+  virtual std::size_t write_some(std::span<const std::string_view> parts, Deadline deadline) = 0;
+  // Writes every byte of every part; `deadline` bounds the whole write.
+  void write_all(std::span<const std::string_view> parts, Deadline deadline);
   void write_all(std::string_view data, Deadline deadline) { write_all(std::span(&data, 1), deadline); }
 
   // Wakes every fiber parked on this stream with CancelledError and makes further reads end.

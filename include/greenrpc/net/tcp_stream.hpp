@@ -16,8 +16,7 @@ class TcpStream final : public ByteStream {
   ~TcpStream() override;
 
   std::size_t read_some(std::span<char> buf, Deadline deadline) override;
-  using ByteStream::write_all;
-  void write_all(std::span<const std::string_view> parts, Deadline deadline) override;
+  std::size_t write_some(std::span<const std::string_view> parts, Deadline deadline) override;
   void cancel() override;
   void shutdown_write() override;
   void close() override;
