@@ -86,11 +86,7 @@ std::exception_ptr ClientConnection::connect() {
     if (!retryable) return error;  // the server answered and refused (AUTH, NONCE): retrying cannot help
     // The back-off is bounded by the queued calls' deadlines: no sleeping past the latest one,
     // and no retrying once every caller has given up.
-    Deadline latest = Deadline(Clock::time_point::min());
-    for (const auto& call : outbox_)
-      if (!call->abandoned.load(std::memory_order_relaxed)) latest = std::max(latest, call->deadline, [](Deadline a, Deadline b) {
-          return a.time_point() < b.time_point();
-        });
+    const Deadline latest = latest_waiting_deadline();
     const bool anyone_waiting = latest.time_point() != Clock::time_point::min() && !latest.expired();
     if (closing_ || attempt >= attempts || !anyone_waiting)
       return std::make_exception_ptr(ConnectError("cannot connect to " + Endpoint{host_, port_}.to_string() +
@@ -101,6 +97,14 @@ std::exception_ptr ClientConnection::connect() {
     sleep_until(earliest(Deadline::after(backoff(options_, attempt)), latest));
     if (closing_) return std::make_exception_ptr(CancelledError("client is closed"));
   }
+}
+
+Deadline ClientConnection::latest_waiting_deadline() const {
+  Deadline latest = Deadline(Clock::time_point::min());
+  for (const auto& call : outbox_)
+    if (!call->abandoned.load(std::memory_order_relaxed) && latest.time_point() < call->deadline.time_point())
+      latest = call->deadline;
+  return latest;
 }
 
 std::exception_ptr ClientConnection::connect_once() {
@@ -206,6 +210,13 @@ void ClientConnection::writer_loop() {
       continue;
     }
     if (!link_ || link_->broken) {
+      if (!resend_after_.is_never()) {
+        // Resending calls that may have run: back off first (bounded by the callers' deadlines),
+        // so a server that dies on a request is not hit again at once.
+        sleep_until(earliest(resend_after_, latest_waiting_deadline()));
+        resend_after_ = Deadline::never();
+        continue;  // closing_ and abandoned calls are looked at again
+      }
       if (std::exception_ptr error = connect()) {
         // Nothing was sent: every queued call fails with the connect error.
         batch.swap(outbox_);
@@ -221,19 +232,35 @@ void ClientConnection::writer_loop() {
       if (call->abandoned.load(std::memory_order_relaxed)) continue;  // timed out before it left
       append_frame(wire_, *link, *call);
       ++call->attempts;
+      call->wire_end = link->queued_bytes + wire_.size();
       link->inflight.push_back(call);
     }
     batch.clear();
-    if (wire_.empty()) continue;
-    std::string failure;
-    try {
-      link->stream->write_all(wire_, Deadline::never());
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-    if (!failure.empty()) break_link(link, failure);
+    if (!wire_.empty()) write_batch(link);
     if (wire_.capacity() > (1u << 20)) std::string().swap(wire_);
   }
+}
+
+bool ClientConnection::write_batch(const std::shared_ptr<Link>& link) {
+  link->queued_bytes += wire_.size();
+  std::string failure;
+  try {
+    std::string_view rest = wire_;
+    while (!rest.empty()) {
+      // Bounded by progress, not by the whole batch: a server that reads slowly is fine, one
+      // that stopped reading is not.
+      std::size_t n = link->stream->write_some(std::span(&rest, 1), Deadline::after(options_.write_timeout));
+      rest.remove_prefix(n);
+      link->written_bytes += n;
+    }
+  } catch (const TimeoutError&) {
+    failure = "the server took no request bytes for " + std::to_string(options_.write_timeout.count()) + " ms";
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (failure.empty()) return true;
+  break_link(link, failure);
+  return false;
 }
 
 void ClientConnection::deliver(Link& link, PendingCall& call, protocol::RespValue reply) {
@@ -314,9 +341,18 @@ void ClientConnection::break_link(const std::shared_ptr<Link>& link, const std::
   // run, so they fail rather than risk running twice.
   std::vector<std::shared_ptr<PendingCall>> again;
   std::exception_ptr lost;
+  unsigned resend_attempts = 0;  // the most sends among possibly-run calls going again
   for (auto& call : link->inflight) {
+    if (call->wire_end > link->written_bytes && !closing_) {
+      // Its frame never fully left this process, so the server cannot have run it: send it
+      // again whatever its idempotency (this send does not count).
+      --call->attempts;
+      again.push_back(std::move(call));
+      continue;
+    }
     if (call->idempotent && call->attempts < kMaxAttempts && !call->abandoned.load() && !call->deadline.expired() &&
         !closing_) {
+      resend_attempts = std::max(resend_attempts, call->attempts);
       again.push_back(std::move(call));
       continue;
     }
@@ -329,6 +365,7 @@ void ClientConnection::break_link(const std::shared_ptr<Link>& link, const std::
   }
   link->inflight.clear();
   if (!again.empty()) {
+    if (resend_attempts > 0) resend_after_ = Deadline::after(backoff(options_, resend_attempts));
     outbox_.insert(outbox_.begin(), again.begin(), again.end());
     if (writer_waiter_) writer_waiter_->wake();
   }

@@ -34,6 +34,8 @@ class ClientConnection {
     std::string nonce;       // the server's, when signing
     std::uint64_t seq = 0;   // last sequence number sent
     std::deque<std::shared_ptr<PendingCall>> inflight;
+    std::uint64_t queued_bytes = 0;   // request bytes handed to the writer so far
+    std::uint64_t written_bytes = 0;  // of those, taken by the kernel: the rest never left
     bool broken = false;
   };
 
@@ -42,6 +44,11 @@ class ClientConnection {
   // Connects (with retries and back-off) and runs the handshake; null on success.
   std::exception_ptr connect();
   std::exception_ptr connect_once();
+  // The latest deadline among the queued calls whose callers still wait; Clock::time_point::min()
+  // when nobody waits.
+  Deadline latest_waiting_deadline() const;
+  // Writes wire_ to the link; false (after breaking the link) when the connection failed.
+  bool write_batch(const std::shared_ptr<Link>& link);
   // Appends one call's frame (array header, envelope when needed, body) to `wire`.
   void append_frame(std::string& wire, Link& link, PendingCall& call);
   // The reply as the caller should see it, after checking its signature.
@@ -62,6 +69,9 @@ class ClientConnection {
   std::string envelope_scratch_;
   std::string_view raw_reply_;  // the bytes of the reply being delivered (valid during deliver)
   Waiter* writer_waiter_ = nullptr;
+  // After a drop with possibly-run idempotent calls to resend: the jittered back-off before
+  // reconnecting (never, otherwise).
+  Deadline resend_after_;
   bool closing_ = false;
 };
 

@@ -75,6 +75,43 @@ TEST_F(RetryTest, IdempotentCallCutMidFlightIsResentAndSucceeds) {
   EXPECT_EQ(counters.slow.load(), 2) << "the idempotent call should have run again on the new connection";
 }
 
+TEST_F(RetryTest, ResendOfAPossiblyRunCallBacksOffFirst) {
+  // The server may have run the call (it died with the call in flight): the resend waits a
+  // jittered retry_backoff (here 0.5-1.5 x 400 ms) so a server that dies on a request is not hit
+  // again at once. The server is back 150 ms after the cut's start, so without the back-off the
+  // reply comes at about 100 + 50 + 400 = 550 ms.
+  auto o = client_options();
+  o.retry_backoff = 400ms;
+  o.retry_backoff_max = 400ms;
+  greenrpc::Client client("127.0.0.1", port, o);
+  auto t0 = Clock::now();
+  auto pending = client.call_async(greenrpc::CallOptions{}, slow_idem, 400);
+  restart_later(100ms, 50ms, 0ms);
+  std::string got = outcome([&] { EXPECT_EQ(pending.get(), 400); });
+  EXPECT_EQ(got, "");
+  auto took = Clock::now() - t0;
+  restarter.join();
+  EXPECT_EQ(counters.slow.load(), 2);
+  EXPECT_GE(took, 100ms + 200ms + 400ms) << "resent without backing off: " << ms(took) << " ms";
+}
+
+TEST_F(RetryTest, ResendBackOffIsBoundedByTheCallsDeadline) {
+  // The back-off before a resend ends when the call it is for gives up: a call made after that
+  // goes out at once instead of waiting out the rest of a long back-off (2.5-7.5 s here).
+  auto o = client_options();
+  o.retry_backoff = 5000ms;
+  o.retry_backoff_max = 5000ms;
+  greenrpc::Client client("127.0.0.1", port, o);
+  auto pending = client.call_async(greenrpc::CallOptions{.timeout = 800ms}, slow_idem, 300);
+  restart_later(100ms, 0ms, 0ms);  // cut mid-call; the server is back at once
+  EXPECT_THROW(pending.get(), greenrpc::TimeoutError) << "the resend waits out the back-off";
+  restarter.join();
+  auto t0 = Clock::now();
+  EXPECT_EQ(client.call(greenrpc::CallOptions{.timeout = 5000ms}, add, 2, NumberInput{2}), 4);
+  EXPECT_LT(Clock::now() - t0, 700ms) << "the back-off outlived the only call it was for: " << ms(Clock::now() - t0)
+                                      << " ms";
+}
+
 TEST_F(RetryTest, CallOptionsIdempotentAlsoAllowsTheResend) {
   greenrpc::Client client("127.0.0.1", port, client_options());
   greenrpc::CallOptions o;

@@ -21,6 +21,9 @@ struct ClientOptions {
   std::chrono::milliseconds retry_backoff{50};       // first pause; doubles, up to retry_backoff_max
   std::chrono::milliseconds retry_backoff_max{1'000};
   std::chrono::milliseconds timeout{0};  // default per-call timeout; 0: none (as arrpc)
+  // A connection whose server takes no request bytes for this long is dropped and rebuilt; the
+  // requests it had not fully sent go out again on the new one (they cannot have run).
+  std::chrono::milliseconds write_timeout{30'000};
   std::size_t connections = 1;     // calls are spread over this many pipelined connections
   protocol::ProtocolLimits protocol_limits{};
   codec::DecodeLimits decode_limits{};
