@@ -5,19 +5,29 @@
 
 #include "client_connection.hpp"
 #include "greenrpc/runtime/event_loop_thread.hpp"
+#include "greenrpc/runtime/fiber_group.hpp"
 #include "greenrpc/runtime/fiber_deadline.hpp"
 
 namespace greenrpc {
 
 struct Client::Impl {
-  explicit Impl(const std::string& host, std::uint16_t port, const ClientOptions& options) : loop("greenrpc-client") {
+  Impl(const std::string& host, std::uint16_t port, const ClientOptions& options, EventLoopThread* shared)
+      : own(shared ? nullptr : std::make_unique<EventLoopThread>("greenrpc-client")),
+        loop(shared ? *shared : *own),
+        fibers(loop) {
     std::size_t n = options.connections ? options.connections : 1;
     for (std::size_t i = 0; i < n; ++i)
-      connections.push_back(std::make_unique<detail::ClientConnection>(loop, host, port, options));
+      connections.push_back(std::make_unique<detail::ClientConnection>(fibers, host, port, options));
   }
   ~Impl() {
-    for (auto& c : connections) loop.post([conn = c.get()] { conn->shutdown(); });
-    loop.stop();  // returns once the connections' fibers have ended
+    for (auto& c : connections) {
+      if (loop.on_this_thread()) {
+        c->shutdown();
+      } else {
+        loop.post([conn = c.get()] { conn->shutdown(); });
+      }
+    }
+    fibers.join();  // the connections' fibers have ended; an own loop then stops with `own`
   }
   detail::ClientConnection* pick() {
     return connections[next.fetch_add(1, std::memory_order_relaxed) % connections.size()].get();
@@ -27,7 +37,9 @@ struct Client::Impl {
     return errors;
   }
 
-  EventLoopThread loop;
+  std::unique_ptr<EventLoopThread> own;  // null when running on the caller's loop
+  EventLoopThread& loop;
+  FiberGroup fibers;
   std::vector<std::unique_ptr<detail::ClientConnection>> connections;
   std::atomic<std::size_t> next{0};
   std::mutex errors_mutex;  // copy-on-write: calls hold the map they started with
@@ -36,7 +48,12 @@ struct Client::Impl {
 
 Client::Client(std::string host, std::uint16_t port, ClientOptions options)
     : host_(std::move(host)), port_(port), options_(std::move(options)) {
-  impl_ = std::make_shared<Impl>(host_, port_, options_);
+  impl_ = std::make_shared<Impl>(host_, port_, options_, nullptr);
+}
+
+Client::Client(std::string host, std::uint16_t port, ClientOptions options, EventLoopThread& loop)
+    : host_(std::move(host)), port_(port), options_(std::move(options)) {
+  impl_ = std::make_shared<Impl>(host_, port_, options_, &loop);
 }
 
 Client::~Client() = default;
@@ -59,7 +76,12 @@ std::shared_ptr<detail::PendingCall> Client::submit(std::string body, std::uint3
   if (timeout.count() > 0) call->deadline = Deadline::after(timeout);
   // Inside a handler: never outlive the request being served.
   call->deadline = earliest(call->deadline, current_fiber_deadline());
-  impl_->loop.post([conn = impl_->pick(), call] { conn->enqueue(call); });
+  detail::ClientConnection* conn = impl_->pick();
+  if (impl_->loop.on_this_thread()) {
+    conn->enqueue(call);  // a fiber of the client's own loop: no thread hop
+  } else {
+    impl_->loop.post([conn, call] { conn->enqueue(call); });
+  }
   return call;
 }
 

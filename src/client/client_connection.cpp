@@ -39,11 +39,11 @@ std::chrono::milliseconds backoff(const ClientOptions& o, std::size_t attempt) {
 
 }  // namespace
 
-ClientConnection::ClientConnection(EventLoopThread& loop, std::string host, std::uint16_t port,
+ClientConnection::ClientConnection(FiberGroup& fibers, std::string host, std::uint16_t port,
                                    const ClientOptions& options)
-    : loop_(loop), host_(std::move(host)), port_(port), options_(options) {
+    : fibers_(fibers), host_(std::move(host)), port_(port), options_(options) {
   if (!options_.auth_secret.empty()) key_.emplace(options_.auth_secret);
-  loop_.spawn_fiber([this] { writer_loop(); });
+  fibers_.spawn([this] { writer_loop(); });
 }
 
 void ClientConnection::fail(PendingCall& call, std::exception_ptr error) {
@@ -60,6 +60,7 @@ void ClientConnection::enqueue(std::shared_ptr<PendingCall> call) {
 void ClientConnection::shutdown() {
   closing_ = true;
   if (writer_waiter_) writer_waiter_->wake();
+  if (pause_waiter_) pause_waiter_->wake();
   if (link_) link_->stream->cancel();
   if (connecting_) connecting_->cancel();
   auto error = std::make_exception_ptr(CancelledError("client is closed"));
@@ -94,9 +95,16 @@ std::exception_ptr ClientConnection::connect() {
                                                       (attempt == 1 ? " attempt: " : " attempts: ") + last,
                                                   last_code));
     // Parks only the writer fiber; calls queue meanwhile.
-    sleep_until(earliest(Deadline::after(backoff(options_, attempt)), latest));
+    pause_until(earliest(Deadline::after(backoff(options_, attempt)), latest));
     if (closing_) return std::make_exception_ptr(CancelledError("client is closed"));
   }
+}
+
+void ClientConnection::pause_until(Deadline deadline) {
+  Waiter waiter;
+  pause_waiter_ = &waiter;
+  waiter.park(deadline);
+  pause_waiter_ = nullptr;
 }
 
 Deadline ClientConnection::latest_waiting_deadline() const {
@@ -172,7 +180,7 @@ std::exception_ptr ClientConnection::connect_once() {
   }
   link->stream = std::move(stream);
   link_ = link;
-  loop_.spawn_fiber([this, link] { reader_loop(link); });
+  fibers_.spawn([this, link] { reader_loop(link); });
   return nullptr;
 }
 
@@ -213,7 +221,7 @@ void ClientConnection::writer_loop() {
       if (!resend_after_.is_never()) {
         // Resending calls that may have run: back off first (bounded by the callers' deadlines),
         // so a server that dies on a request is not hit again at once.
-        sleep_until(earliest(resend_after_, latest_waiting_deadline()));
+        pause_until(earliest(resend_after_, latest_waiting_deadline()));
         resend_after_ = Deadline::never();
         continue;  // closing_ and abandoned calls are looked at again
       }

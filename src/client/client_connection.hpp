@@ -1,5 +1,5 @@
 #pragma once
-// One pipelined connection of a Client, living on the client's I/O thread: a writer fiber that
+// One pipelined connection of a Client, living on the client's I/O loop: a writer fiber that
 // (re)connects with back-off and writes queued requests in batches (adding envelopes: deadline,
 // signature), and a reader fiber per link that matches replies to requests in order and
 // verifies reply signatures.
@@ -14,14 +14,14 @@
 #include "greenrpc/client/pending_call.hpp"
 #include "greenrpc/envelope/hmac_key.hpp"
 #include "greenrpc/net/tcp_stream.hpp"
-#include "greenrpc/runtime/event_loop_thread.hpp"
+#include "greenrpc/runtime/fiber_group.hpp"
 #include "greenrpc/runtime/waiter.hpp"
 
 namespace greenrpc::detail {
 
 class ClientConnection {
  public:
-  ClientConnection(EventLoopThread& loop, std::string host, std::uint16_t port, const ClientOptions& options);
+  ClientConnection(FiberGroup& fibers, std::string host, std::uint16_t port, const ClientOptions& options);
 
   // Loop thread only.
   void enqueue(std::shared_ptr<PendingCall> call);
@@ -47,6 +47,8 @@ class ClientConnection {
   // The latest deadline among the queued calls whose callers still wait; Clock::time_point::min()
   // when nobody waits.
   Deadline latest_waiting_deadline() const;
+  // A back-off pause of the writer fiber; shutdown() ends it early (new calls do not).
+  void pause_until(Deadline deadline);
   // Writes wire_ to the link; false (after breaking the link) when the connection failed.
   bool write_batch(const std::shared_ptr<Link>& link);
   // Appends one call's frame (array header, envelope when needed, body) to `wire`.
@@ -56,7 +58,7 @@ class ClientConnection {
   void break_link(const std::shared_ptr<Link>& link, const std::string& why);
   static void fail(PendingCall& call, std::exception_ptr error);
 
-  EventLoopThread& loop_;
+  FiberGroup& fibers_;
   std::string host_;
   std::uint16_t port_;
   const ClientOptions& options_;
@@ -69,6 +71,7 @@ class ClientConnection {
   std::string envelope_scratch_;
   std::string_view raw_reply_;  // the bytes of the reply being delivered (valid during deliver)
   Waiter* writer_waiter_ = nullptr;
+  Waiter* pause_waiter_ = nullptr;
   // After a drop with possibly-run idempotent calls to resend: the jittered back-off before
   // reconnecting (never, otherwise).
   Deadline resend_after_;

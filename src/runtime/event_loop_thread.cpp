@@ -49,13 +49,14 @@ EventLoopThread::EventLoopThread(std::string name) : state_(std::make_shared<Sta
 
 EventLoopThread::~EventLoopThread() { stop(); }
 
-void EventLoopThread::post(std::function<void()> task) {
+bool EventLoopThread::post(std::function<void()> task) {
   std::lock_guard lock(state_->mutex);
   if (!state_->alive) {
     GREENRPC_LOG(debug, "EventLoopThread::post after the loop ended: task dropped");
-    return;
+    return false;
   }
   reactor_->post(std::move(task));
+  return true;
 }
 
 void EventLoopThread::spawn_fiber(std::function<void()> fn, std::size_t stack_size) {

@@ -9,7 +9,11 @@
 // Works from a plain thread with no runtime (blocks that thread — the legacy-code case) and from
 // inside a fiber or a handler (parks only the fiber). Safe to share between threads and fibers:
 // concurrent calls are pipelined over its connection(s) and replies matched in order. The
-// connections live on the client's own I/O thread.
+// connections live on the client's own I/O thread, or on an EventLoopThread you pass in:
+//
+//   greenrpc::EventLoopThread loop;                       // outlives the clients on it
+//   greenrpc::Client a{"10.0.0.1", 7777, {}, loop}, b{"10.0.0.2", 7777, {}, loop};
+//   loop.spawn_fiber([&] { int r = a.call<int>("add", 1, NumberInput{2}); });  // no thread hop
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -29,9 +33,16 @@
 
 namespace greenrpc {
 
+class EventLoopThread;
+
 class Client {
  public:
   Client(std::string host, std::uint16_t port, ClientOptions options = {});
+  // Runs the connections on `loop` instead of a thread of the client's own: clients can share a
+  // loop, and calls from fibers of that loop reach the connection and get their reply with no
+  // thread hop. `loop` must outlive the client. Destroy the client from a plain thread or from a
+  // fiber (not from a task posted to the loop).
+  Client(std::string host, std::uint16_t port, ClientOptions options, EventLoopThread& loop);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;

@@ -21,8 +21,9 @@ class EventLoopThread {
   EventLoopThread(const EventLoopThread&) = delete;
   EventLoopThread& operator=(const EventLoopThread&) = delete;
 
-  // Thread-safe. Runs `task` on the loop thread's scheduler (short work) ...
-  void post(std::function<void()> task);
+  // Thread-safe. Runs `task` on the loop thread's scheduler (short work); false (task dropped)
+  // once the loop has ended ...
+  bool post(std::function<void()> task);
   // ... or in a new fiber there (may block, sleep, do I/O). From the loop thread itself the fiber
   // starts at once. The loop does not end before every such fiber has returned.
   void spawn_fiber(std::function<void()> fn, std::size_t stack_size = GuardedStackPool::kDefaultStackSize);

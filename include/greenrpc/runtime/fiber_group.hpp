@@ -1,0 +1,33 @@
+#pragma once
+// Fibers started together on one EventLoopThread, and a join() that waits until every one of them
+// has returned — for an object whose fibers use it (a Client's connections) on a loop it does
+// not own, so it can end without stopping the loop.
+#include <functional>
+#include <memory>
+
+#include "greenrpc/runtime/event_loop_thread.hpp"
+
+namespace greenrpc {
+
+class FiberGroup {
+ public:
+  explicit FiberGroup(EventLoopThread& loop);
+  ~FiberGroup();  // join()
+  FiberGroup(const FiberGroup&) = delete;
+  FiberGroup& operator=(const FiberGroup&) = delete;
+
+  // Thread-safe: starts `fn` in a new fiber on the loop.
+  void spawn(std::function<void()> fn);
+  // Waits until every fiber spawned so far has returned: blocks a plain thread, parks a fiber.
+  // Not from one of the group's own fibers, nor from a task posted to the loop (not a fiber).
+  // Returns at once if the loop has already ended (its fibers have, then, too).
+  void join();
+  EventLoopThread& loop() const { return loop_; }
+
+ private:
+  struct State;
+  EventLoopThread& loop_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace greenrpc
