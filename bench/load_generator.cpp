@@ -55,13 +55,14 @@ struct Config {
   std::size_t caller_threads = 1;
   bool fiber_callers = true;
   std::string secret;  // ClientOptions::auth_secret; empty: unsigned
+  bool shared_loop = false;  // clients and caller fibers on one EventLoopThread
 };
 
 [[noreturn]] void usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--host H] [--port P] [--connections N] [--pipeline D] [--duration S] [--warmup S]\n"
                "          [--payload BYTES | --tino-payload] [--command add|echo]\n"
-               "          [--clients K] [--caller-threads T] [--callers fibers|threads] [--secret S]\n",
+               "          [--clients K] [--caller-threads T] [--callers fibers|threads] [--secret S] [--shared-loop]\n",
                argv0);
   std::exit(2);
 }
@@ -86,6 +87,7 @@ Config parse_args(int argc, char** argv) {
     else if (a == "--clients") c.clients = std::stoul(value());
     else if (a == "--caller-threads") c.caller_threads = std::stoul(value());
     else if (a == "--secret") c.secret = value();
+    else if (a == "--shared-loop") c.shared_loop = true;
     else if (a == "--callers") {
       std::string v = value();
       if (v == "fibers") c.fiber_callers = true;
@@ -166,6 +168,9 @@ int main(int argc, char** argv) {
   std::string payload = cfg.tino ? bench::tino_payload() : std::string(cfg.payload, 'x');
 
   // K clients, connections split as evenly as possible.
+  // --shared-loop: the clients' connections and the caller fibers share this one loop thread.
+  std::unique_ptr<greenrpc::EventLoopThread> shared;
+  if (cfg.shared_loop) shared = std::make_unique<greenrpc::EventLoopThread>("bench-loop");
   std::vector<std::unique_ptr<greenrpc::Client>> clients;
   std::vector<std::size_t> conns_of;
   for (std::size_t k = 0; k < cfg.clients; ++k) {
@@ -173,7 +178,8 @@ int main(int argc, char** argv) {
     greenrpc::ClientOptions opts;
     opts.connections = n;
     opts.auth_secret = cfg.secret;
-    clients.push_back(std::make_unique<greenrpc::Client>(cfg.host, cfg.port, opts));
+    clients.push_back(shared ? std::make_unique<greenrpc::Client>(cfg.host, cfg.port, opts, *shared)
+                             : std::make_unique<greenrpc::Client>(cfg.host, cfg.port, opts));
     conns_of.push_back(n);
   }
   // Open every connection (each Client connects lazily, on its first calls).
@@ -208,7 +214,11 @@ int main(int argc, char** argv) {
     }
   };
 
-  if (cfg.fiber_callers) {
+  if (shared) {
+    greenrpc::FiberGroup callers(*shared);
+    for (std::size_t i = 0; i < cfg.connections; ++i) callers.spawn([&body, i] { body(i); });
+    callers.join();
+  } else if (cfg.fiber_callers) {
     std::vector<std::unique_ptr<greenrpc::EventLoopThread>> loops;
     for (std::size_t t = 0; t < cfg.caller_threads; ++t)
       loops.push_back(std::make_unique<greenrpc::EventLoopThread>("bench-caller" + std::to_string(t)));

@@ -71,7 +71,9 @@ if [[ "$BUILD" != /* ]]; then
 fi
 SERVER_BIN="$BUILD/bench/echo_server"
 LOADGEN_BIN="$BUILD/bench/load_generator"
-for b in "$SERVER_BIN" "$LOADGEN_BIN"; do
+SIGN_COST_BIN="$BUILD/bench/sign_cost"
+declare -A SIGN_COST_LINE
+for b in "$SERVER_BIN" "$LOADGEN_BIN" "$SIGN_COST_BIN"; do
   [[ -x "$b" ]] || { echo "missing $b (build with: meson setup $BUILD && ninja -C $BUILD)" >&2; exit 1; }
 done
 for t in redis-server redis-benchmark redis-cli taskset timeout; do
@@ -327,6 +329,17 @@ SWORKLOADS=()
 declare -A SWP=([W2s]=1 [W3s]=16)
 declare -A SRES   # SRES[workload,unsigned|signed] = lines of run_lg output
 SIGNED_C=50
+# The floor: both HMAC tags of one W2s/W3s request, alone (bench/sign_cost), on each benchmark CPU.
+declare -A FLOOR_US   # FLOOR_US[cpu] = µs per request per side
+if [[ $RUN_SIGNED -eq 1 ]]; then
+  for cpu in "$SERVER_CPU" "$CLIENT_CPU"; do
+    line=$(timeout 60 "${PRIO[@]}" taskset -c "$cpu" "$SIGN_COST_BIN" | grep '^RESULT') \
+      || { echo "sign_cost failed on CPU $cpu" >&2; exit 1; }
+    FLOOR_US[$cpu]=$(printf '%s\n' "$line" | sed -E 's/.*per_side_ns=([0-9.]+).*/\1/' | awk '{ printf "%.2f", $1 / 1000 }')
+    SIGN_COST_LINE[$cpu]=$line
+    echo "  sign_cost on CPU $cpu: $line" >&2
+  done
+fi
 for w in "${SWORKLOADS[@]}"; do
   p=${SWP[$w]}
   for rep in $(seq "$REPS"); do
@@ -410,6 +423,20 @@ scol() { printf '%s' "${SRES[$1,$2]}" | awk -v k="$3" 'NF {print $k}'; }
     case $w in W2s) desc="W2s echo 1400 B, 50 conns, pipeline 1" ;; W3s) desc="W3s echo 1400 B, 50 conns, pipeline 16" ;; esac
     echo "| $desc | $(fmt_int "$ur") | $(fmt_int "$sr") | **$ratio** | $up50 / $up99 | $sp50 / $sp99 | ${ucpu}% / ${scpu}% | $uu / $su | ${ucl}% / ${scl}% | $uk / $sk |"
   done
+  echo
+  echo "What signing costs against its floor. Cost = CPU µs/op signed minus unsigned (from the table above). Floor = one request tag plus one reply tag over these bytes, alone (\`bench/sign_cost\` on the same CPU: ${FLOOR_US[$SERVER_CPU]} µs on CPU $SERVER_CPU, ${FLOOR_US[$CLIENT_CPU]} µs on CPU $CLIENT_CPU), which each side must spend per request. Bound = the ratio a side would allow if it were the bottleneck and signing cost exactly the floor: unsigned / (unsigned + floor)."
+  echo
+  echo "| workload | signing cost server / load_generator µs | floor per side µs | above the floor server / load_generator µs | bound from the floor server / load_generator |"
+  echo "|---|---:|---:|---:|---:|"
+  for w in "${SWORKLOADS[@]}"; do
+    uu=$(scol "$w" unsigned 8 | median); su=$(scol "$w" signed 8 | median)
+    uk=$(scol "$w" unsigned 9 | median); sk=$(scol "$w" signed 9 | median)
+    awk -v w="$w" -v uu="$uu" -v su="$su" -v uk="$uk" -v sk="$sk" -v fs="${FLOOR_US[$SERVER_CPU]}" -v fc="${FLOOR_US[$CLIENT_CPU]}" 'BEGIN {
+      printf "| %s | %+.2f / %+.2f | %.2f / %.2f | %+.2f / %+.2f | %.2fx / %.2fx |\n", w, su - uu, sk - uk, fs, fc,
+        su - uu - fs, sk - uk - fc, uu / (uu + fs), uk / (uk + fc) }'
+  done
+  echo
+  echo "sign_cost: CPU $SERVER_CPU \`${SIGN_COST_LINE[$SERVER_CPU]}\`; CPU $CLIENT_CPU \`${SIGN_COST_LINE[$CLIENT_CPU]}\`."
   echo
   echo "All runs, in order (ops/s, then the share of CPU $SERVER_CPU taken by other processes during the run):"
   echo
