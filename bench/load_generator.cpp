@@ -3,6 +3,11 @@
 //   load_generator [--host H] [--port P] [--connections N] [--pipeline D] [--duration S]
 //                  [--warmup S] [--payload BYTES | --tino-payload] [--command add|echo]
 //                  [--clients K] [--caller-threads T] [--callers fibers|threads] [--secret S]
+//                  [--shared-loop]
+//
+// --shared-loop: the clients run on one EventLoopThread (Client(host, port, options, loop)) and the
+// callers are fibers of that same loop: one thread, no thread hop per call (used by run.sh's signed
+// section).
 //
 // --secret S sets ClientOptions::auth_secret: every request is HMAC-signed and every reply verified
 // (the server must run with the same secret).
