@@ -85,5 +85,5 @@ int main(int argc, char** argv) {
   std::printf("per request, on each side: %.0f ns (%.0f MB/s of SHA-256)\n", req + rep, hashed / (req + rep) * 1e3);
   std::printf("RESULT request_tag_ns=%.0f reply_tag_ns=%.0f per_side_ns=%.0f sha256_mb_s=%.0f\n", req, rep, req + rep,
               hashed / (req + rep) * 1e3);
-  return sink == 0xff ? 0 : 0;
+  return 0;
 }

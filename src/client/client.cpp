@@ -20,12 +20,13 @@ struct Client::Impl {
       connections.push_back(std::make_unique<detail::ClientConnection>(fibers, host, port, options));
   }
   ~Impl() {
-    for (auto& c : connections) {
-      if (loop.on_this_thread()) {
-        c->shutdown();
-      } else {
-        loop.post([conn = c.get()] { conn->shutdown(); });
-      }
+    auto shutdown = [this] {
+      for (auto& c : connections) c->shutdown();
+    };
+    if (loop.on_this_thread()) {
+      shutdown();
+    } else {
+      loop.post(shutdown);
     }
     fibers.join();  // the connections' fibers have ended; an own loop then stops with `own`
   }

@@ -239,7 +239,6 @@ void ClientConnection::writer_loop() {
     for (auto& call : batch) {
       if (call->abandoned.load(std::memory_order_relaxed)) continue;  // timed out before it left
       append_frame(wire_, *link, *call);
-      ++call->attempts;
       call->wire_end = link->queued_bytes + wire_.size();
       link->inflight.push_back(call);
     }
@@ -249,7 +248,7 @@ void ClientConnection::writer_loop() {
   }
 }
 
-bool ClientConnection::write_batch(const std::shared_ptr<Link>& link) {
+void ClientConnection::write_batch(const std::shared_ptr<Link>& link) {
   link->queued_bytes += wire_.size();
   std::string failure;
   try {
@@ -266,9 +265,7 @@ bool ClientConnection::write_batch(const std::shared_ptr<Link>& link) {
   } catch (const std::exception& e) {
     failure = e.what();
   }
-  if (failure.empty()) return true;
-  break_link(link, failure);
-  return false;
+  if (!failure.empty()) break_link(link, failure);
 }
 
 void ClientConnection::deliver(Link& link, PendingCall& call, protocol::RespValue reply) {
@@ -345,19 +342,18 @@ void ClientConnection::break_link(const std::shared_ptr<Link>& link, const std::
   if (link_ == link) link_.reset();
   if (link->inflight.empty()) return;
   GREENRPC_LOG(debug, "connection to " + Endpoint{host_, port_}.to_string() + " lost: " + why);
-  // Idempotent calls go again on a new connection (within their deadline); the others may have
-  // run, so they fail rather than risk running twice.
+  // A call whose frame never fully left this process cannot have run: it goes again whatever its
+  // idempotency. The others may have run: idempotent ones go again (within their deadline, after
+  // a back-off), the rest fail rather than risk running twice.
   std::vector<std::shared_ptr<PendingCall>> again;
   std::exception_ptr lost;
   unsigned resend_attempts = 0;  // the most sends among possibly-run calls going again
   for (auto& call : link->inflight) {
     if (call->wire_end > link->written_bytes && !closing_) {
-      // Its frame never fully left this process, so the server cannot have run it: send it
-      // again whatever its idempotency (this send does not count).
-      --call->attempts;
       again.push_back(std::move(call));
       continue;
     }
+    ++call->attempts;  // this send reached the server
     if (call->idempotent && call->attempts < kMaxAttempts && !call->abandoned.load() && !call->deadline.expired() &&
         !closing_) {
       resend_attempts = std::max(resend_attempts, call->attempts);

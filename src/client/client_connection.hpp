@@ -49,8 +49,8 @@ class ClientConnection {
   Deadline latest_waiting_deadline() const;
   // A back-off pause of the writer fiber; shutdown() ends it early (new calls do not).
   void pause_until(Deadline deadline);
-  // Writes wire_ to the link; false (after breaking the link) when the connection failed.
-  bool write_batch(const std::shared_ptr<Link>& link);
+  // Writes wire_ to the link, counting what the kernel took; breaks the link when that fails.
+  void write_batch(const std::shared_ptr<Link>& link);
   // Appends one call's frame (array header, envelope when needed, body) to `wire`.
   void append_frame(std::string& wire, Link& link, PendingCall& call);
   // The reply as the caller should see it, after checking its signature.

@@ -25,7 +25,7 @@ struct PendingCall {
   std::uint32_t elements = 0;
   Deadline deadline;          // the tighter of the call's timeout and the calling handler's deadline
   bool idempotent = false;
-  unsigned attempts = 0;      // sends that may have reached a server (and so may have run)
+  unsigned attempts = 0;      // sends that reached a server and were lost there (counted when lost)
   std::uint64_t wire_end = 0; // where its frame ends in its connection's byte stream
   std::uint64_t seq = 0;      // signed: sequence number of the latest send
   std::shared_ptr<const ErrorMap> errors;

@@ -22,7 +22,6 @@ class FiberGroup {
   // Not from one of the group's own fibers, nor from a task posted to the loop (not a fiber).
   // Returns at once if the loop has already ended (its fibers have, then, too).
   void join();
-  EventLoopThread& loop() const { return loop_; }
 
  private:
   struct State;
