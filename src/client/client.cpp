@@ -49,12 +49,12 @@ struct Client::Impl {
 
 Client::Client(std::string host, std::uint16_t port, ClientOptions options)
     : host_(std::move(host)), port_(port), options_(std::move(options)) {
-  impl_ = std::make_shared<Impl>(host_, port_, options_, nullptr);
+  impl_ = std::make_unique<Impl>(host_, port_, options_, nullptr);
 }
 
 Client::Client(std::string host, std::uint16_t port, ClientOptions options, EventLoopThread& loop)
     : host_(std::move(host)), port_(port), options_(std::move(options)) {
-  impl_ = std::make_shared<Impl>(host_, port_, options_, &loop);
+  impl_ = std::make_unique<Impl>(host_, port_, options_, &loop);
 }
 
 Client::~Client() = default;
@@ -66,12 +66,11 @@ void Client::register_error(std::string code, detail::ErrorThrower thrower) {
   impl_->errors = std::move(updated);
 }
 
-std::shared_ptr<detail::PendingCall> Client::submit(std::string body, std::uint32_t elements, const CallOptions& opts,
-                                                    bool idempotent) {
+std::shared_ptr<detail::PendingCall> Client::submit(std::string body, std::uint32_t elements, const CallOptions& opts) {
   auto call = std::make_shared<detail::PendingCall>();
   call->body = std::move(body);
   call->elements = elements;
-  call->idempotent = idempotent;
+  call->idempotent = opts.idempotent;
   call->errors = impl_->error_map();
   auto timeout = opts.timeout.count() > 0 ? opts.timeout : options_.timeout;
   if (timeout.count() > 0) call->deadline = Deadline::after(timeout);
@@ -81,6 +80,7 @@ std::shared_ptr<detail::PendingCall> Client::submit(std::string body, std::uint3
   if (impl_->loop.on_this_thread()) {
     conn->enqueue(call);  // a fiber of the client's own loop: no thread hop
   } else {
+    // Cannot be refused: the loop does not end while the connections' fibers run.
     impl_->loop.post([conn, call] { conn->enqueue(call); });
   }
   return call;
@@ -89,8 +89,9 @@ std::shared_ptr<detail::PendingCall> Client::submit(std::string body, std::uint3
 protocol::RespValue Client::command(std::span<const std::string_view> parts, const CallOptions& opts) {
   std::string body;
   for (std::string_view p : parts) protocol::append_bulk(body, p);
-  auto call = submit(std::move(body), static_cast<std::uint32_t>(parts.size()), opts, opts.idempotent);
-  return detail::await_reply(*call);
+  auto call = submit(std::move(body), static_cast<std::uint32_t>(parts.size()), opts);
+  detail::await_reply(*call);
+  return std::move(call->reply);
 }
 
 std::string Client::ping() {

@@ -5,6 +5,7 @@
 
 #include "greenrpc/client/errors.hpp"
 #include "greenrpc/envelope/envelope.hpp"
+#include "greenrpc/protocol/error_codes.hpp"
 #include "greenrpc/protocol/read_buffer.hpp"
 #include "greenrpc/protocol/reply_parser.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"
@@ -186,9 +187,7 @@ std::exception_ptr ClientConnection::connect_once() {
 
 void ClientConnection::append_frame(std::string& wire, Link& link, PendingCall& call) {
   const bool needs_envelope = key_.has_value() || !call.deadline.is_never();
-  wire += '*';
-  wire += std::to_string(call.elements + (needs_envelope ? 1 : 0));
-  wire += "\r\n";
+  protocol::append_array_header(wire, call.elements + (needs_envelope ? 1 : 0));
   if (needs_envelope) {
     envelope::Header header;
     if (!call.deadline.is_never())  // the time left now, as it leaves
@@ -217,7 +216,7 @@ void ClientConnection::writer_loop() {
       writer_waiter_ = nullptr;
       continue;
     }
-    if (!link_ || link_->broken) {
+    if (!link_) {  // never set, or reset by break_link
       if (!resend_after_.is_never()) {
         // Resending calls that may have run: back off first (bounded by the callers' deadlines),
         // so a server that dies on a request is not hit again at once.
@@ -268,14 +267,14 @@ void ClientConnection::write_batch(const std::shared_ptr<Link>& link) {
   if (!failure.empty()) break_link(link, failure);
 }
 
-void ClientConnection::deliver(Link& link, PendingCall& call, protocol::RespValue reply) {
+void ClientConnection::deliver(Link& link, PendingCall& call, protocol::RespValue reply, std::string_view raw) {
   using T = protocol::RespValue::Type;
   if (key_) {
     const bool signed_shape = reply.type == T::array && reply.elements.size() == 2 &&
                               reply.elements[0].type == T::bulk_string && reply.elements[0].str.size() == 32;
     if (!signed_shape) {
       // The server could not verify the request (its AUTH_ERROR is unsigned), or it does not sign.
-      if (reply.type == T::error && reply.str.rfind("AUTH_ERROR", 0) == 0) {
+      if (reply.type == T::error && reply.str.starts_with(error_code::auth_error)) {
         call.reply = std::move(reply);
         return call.done->set();
       }
@@ -288,7 +287,7 @@ void ClientConnection::deliver(Link& link, PendingCall& call, protocol::RespValu
     // The parser accepts only canonical lengths, so a reply of this shape is exactly
     // "*2\r\n$32\r\n" <32 bytes> "\r\n" <reply element>: hash the element's bytes in place.
     constexpr std::size_t kSignedPrefix = 4 + 5 + 32 + 2;
-    Tag expected = envelope::reply_tag(*key_, link.nonce, call.seq, raw_reply_.substr(kSignedPrefix));
+    Tag expected = envelope::reply_tag(*key_, link.nonce, call.seq, raw.substr(kSignedPrefix));
     if (!HmacKey::equal(reply.elements[0].str, expected))
       return fail(call, std::make_exception_ptr(AuthError(
                             "reply signature does not match: altered in transit, or the server signs with "
@@ -320,8 +319,7 @@ void ClientConnection::reader_loop(std::shared_ptr<Link> link) {
         if (link->inflight.empty()) throw IoError("reply received with no request in flight", 0);
         std::shared_ptr<PendingCall> call = std::move(link->inflight.front());
         link->inflight.pop_front();
-        raw_reply_ = std::string_view(in.data().data(), r.consumed);
-        deliver(*link, *call, std::move(reply));
+        deliver(*link, *call, std::move(reply), std::string_view(in.data().data(), r.consumed));
         in.consume(r.consumed);
         reply = {};
       }
@@ -349,8 +347,12 @@ void ClientConnection::break_link(const std::shared_ptr<Link>& link, const std::
   std::exception_ptr lost;
   unsigned resend_attempts = 0;  // the most sends among possibly-run calls going again
   for (auto& call : link->inflight) {
-    if (call->wire_end > link->written_bytes && !closing_) {
-      again.push_back(std::move(call));
+    if (call->wire_end > link->written_bytes) {
+      if (closing_) {
+        fail(*call, std::make_exception_ptr(CancelledError("client is closed")));
+      } else {
+        again.push_back(std::move(call));
+      }
       continue;
     }
     ++call->attempts;  // this send reached the server

@@ -54,7 +54,8 @@ class ClientConnection {
   // Appends one call's frame (array header, envelope when needed, body) to `wire`.
   void append_frame(std::string& wire, Link& link, PendingCall& call);
   // The reply as the caller should see it, after checking its signature.
-  void deliver(Link& link, PendingCall& call, protocol::RespValue reply);
+  // `raw` is the reply's bytes as received (its signature covers them).
+  void deliver(Link& link, PendingCall& call, protocol::RespValue reply, std::string_view raw);
   void break_link(const std::shared_ptr<Link>& link, const std::string& why);
   static void fail(PendingCall& call, std::exception_ptr error);
 
@@ -69,7 +70,6 @@ class ClientConnection {
   std::string wire_;
   std::vector<std::string_view> elements_;
   std::string envelope_scratch_;
-  std::string_view raw_reply_;  // the bytes of the reply being delivered (valid during deliver)
   Waiter* writer_waiter_ = nullptr;
   Waiter* pause_waiter_ = nullptr;
   // After a drop with possibly-run idempotent calls to resend: the jittered back-off before

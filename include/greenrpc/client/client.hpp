@@ -73,8 +73,7 @@ class Client {
   }
   template <class R, class... A>
   Future<R> call_async(const CallOptions& opts, std::string_view command, const A&... args) {
-    return Future<R>(submit(encode_body(command, args...), 1 + sizeof...(A), opts, opts.idempotent),
-                     options_.decode_limits);
+    return Future<R>(submit(encode_body(command, args...), 1 + sizeof...(A), opts), options_.decode_limits);
   }
   template <class R, class... P, class... A>
   Future<R> call_async(const CallOptions& opts, const Command<R(P...)>& cmd, A&&... args) {
@@ -82,7 +81,7 @@ class Client {
     static_assert((std::is_convertible_v<A&&, P> && ...), "argument types do not match the Command declaration");
     CallOptions effective = opts;
     effective.idempotent = opts.idempotent || cmd.idempotent();
-    return call_async<R>(effective, cmd.name(), static_cast<std::remove_cvref_t<P>>(std::forward<A>(args))...);
+    return call_async<R>(effective, cmd.name(), as_param<P>(std::forward<A>(args))...);
   }
   template <class R, class... P, class... A>
   Future<R> call_async(const Command<R(P...)>& cmd, A&&... args) {
@@ -121,15 +120,24 @@ class Client {
         ...);
     return frame;
   }
-  std::shared_ptr<detail::PendingCall> submit(std::string body, std::uint32_t elements, const CallOptions& opts,
-                                              bool idempotent);
+  // An argument as the declared parameter type: as it is when it already has that type (no
+  // copy), converted otherwise.
+  template <class P, class A>
+  static decltype(auto) as_param(A&& arg) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<P>, std::remove_cvref_t<A>>) {
+      return static_cast<const std::remove_cvref_t<A>&>(arg);
+    } else {
+      return static_cast<std::remove_cvref_t<P>>(std::forward<A>(arg));
+    }
+  }
+  std::shared_ptr<detail::PendingCall> submit(std::string body, std::uint32_t elements, const CallOptions& opts);
   void register_error(std::string code, detail::ErrorThrower thrower);
 
   struct Impl;
   std::string host_;
   std::uint16_t port_;
   ClientOptions options_;
-  std::shared_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace greenrpc

@@ -16,6 +16,11 @@ class Future {
   Future() = default;
   explicit Future(std::shared_ptr<detail::PendingCall> call, codec::DecodeLimits limits)
       : call_(std::move(call)), limits_(limits) {}
+  // One owner: a copy could get() the same call twice, or wait on it from two fibers at once.
+  Future(Future&&) noexcept = default;
+  Future& operator=(Future&&) noexcept = default;
+  Future(const Future&) = delete;
+  Future& operator=(const Future&) = delete;
 
   bool valid() const noexcept { return call_ != nullptr; }
   bool ready() const { return call_ && call_->done->is_set(); }

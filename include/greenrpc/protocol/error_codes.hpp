@@ -12,10 +12,6 @@ inline constexpr std::string_view permission_denied = "PERMISSION_DENIED";  // P
 inline constexpr std::string_view unexpected_error = "UNEXPECTED_ERROR";    // UNEXPECTED_ERROR <msg>
 inline constexpr std::string_view generic = "ERR";                          // Redis-style errors of built-ins
 
-}  // namespace greenrpc::error_code
-
-namespace greenrpc::error_code {
-
 inline constexpr std::string_view auth_error = "AUTH_ERROR";                // signing: missing, wrong, replayed
 inline constexpr std::string_view deadline_exceeded = "DEADLINE_EXCEEDED";  // the caller's deadline passed
 inline constexpr std::string_view rpc_error = "RPC_ERROR";                  // greenrpc::RpcError from a handler
