@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "builtin_commands.hpp"
+
 namespace greenrpc {
 
 std::string CommandRegistry::lower(std::string_view name) {
@@ -13,8 +15,8 @@ std::string CommandRegistry::lower(std::string_view name) {
 }
 
 bool CommandRegistry::is_reserved(std::string_view name) {
-  std::string l = lower(name);
-  return l == "ping" || l == "quit" || l == "auth" || l == "hello" || l == "nonce";
+  const std::string l = lower(name);
+  return std::ranges::any_of(builtin_commands(), [&](const BuiltinCommand& b) { return b.reserved && b.name == l; });
 }
 
 void CommandRegistry::add(RegisteredCommand command) {

@@ -35,6 +35,8 @@ Connection::Connection(Worker& worker, std::unique_ptr<ByteStream> stream)
   info_.peer = stream_->peer();
   info_.worker = worker.index();
   worker_.attach(this);
+  // Accepted just before a drain that ran before this fiber did: the drain could not see it.
+  draining_ = worker_.draining();
 }
 
 Connection::~Connection() { worker_.detach(this); }

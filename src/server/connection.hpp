@@ -27,7 +27,6 @@ class Connection {
   // Immediate stop: wake any parked read or write with CancelledError.
   void cut();
 
-  const ConnectionInfo& info() const noexcept { return info_; }
 
  private:
   void serve();

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "greenrpc/protocol/error_codes.hpp"
 #include "greenrpc/runtime/errors.hpp"
 
 namespace greenrpc {
@@ -13,9 +14,7 @@ namespace greenrpc {
 class CommandError : public Error {
  public:
   // `code` is one word, conventionally UPPER_SNAKE_CASE.
-  CommandError(std::string code, const std::string& message) : Error(message), code_(std::move(code)) {}
   CommandError(std::string_view code, const std::string& message) : Error(message), code_(code) {}
-  CommandError(const char* code, const std::string& message) : Error(message), code_(code) {}
   const std::string& code() const noexcept { return code_; }
 
  private:
@@ -25,8 +24,7 @@ class CommandError : public Error {
 // arrpc's RpcException: thrown by a handler, rethrown by the client with the same message.
 class RpcError : public CommandError {
  public:
-  static constexpr std::string_view kCode = "RPC_ERROR";
-  explicit RpcError(const std::string& message) : CommandError(kCode, message) {}
+  explicit RpcError(const std::string& message) : CommandError(error_code::rpc_error, message) {}
 };
 
 }  // namespace greenrpc

@@ -106,7 +106,6 @@ App& App::command(std::string_view name, std::vector<std::string> arg_names, Com
   else
     info->result_type = std::string(codec::type_name<std::remove_cvref_t<typename Bound::result_type>>());
   info->arity = Bound::wire_arity;
-  info->requires_auth = Bound::requires_auth;
   info->traits = std::move(traits);
   if (!arg_names.empty() && arg_names.size() != info->arity)
     throw std::invalid_argument("greenrpc: command '" + info->name + "' has " + std::to_string(info->arity) +

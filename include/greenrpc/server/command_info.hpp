@@ -14,7 +14,6 @@ struct CommandInfo {
   std::vector<std::string> arg_types;   // wire arguments' type names, for COMMAND DOCS
   std::string result_type;
   std::size_t arity = 0;                // wire arguments (special arguments excluded)
-  bool requires_auth = false;
   CommandTraits traits;
 };
 
