@@ -284,10 +284,9 @@ void ClientConnection::deliver(Link& link, PendingCall& call, protocol::RespValu
                             "unsigned reply where a signed one was expected: the server has no auth_secret, "
                             "or the reply was altered in transit" + said)));
     }
-    // The parser accepts only canonical lengths, so a reply of this shape is exactly
-    // "*2\r\n$32\r\n" <32 bytes> "\r\n" <reply element>: hash the element's bytes in place.
-    constexpr std::size_t kSignedPrefix = 4 + 5 + 32 + 2;
-    Tag expected = envelope::reply_tag(*key_, link.nonce, call.seq, raw.substr(kSignedPrefix));
+    // A reply of this shape is exactly kSignedReplyHead, tag, CRLF, element: hash the element's
+    // bytes in place.
+    Tag expected = envelope::reply_tag(*key_, link.nonce, call.seq, raw.substr(envelope::kSignedReplyPrefix));
     if (!HmacKey::equal(reply.elements[0].str, expected))
       return fail(call, std::make_exception_ptr(AuthError(
                             "reply signature does not match: altered in transit, or the server signs with "

@@ -3,25 +3,25 @@
 #include <msgpack.hpp>
 #include <cstring>
 
+#include "greenrpc/codec/decode_error.hpp"
 #include "greenrpc/codec/encode.hpp"
+#include "greenrpc/codec/unpack_value.hpp"
 
 namespace greenrpc::envelope {
 
 Header parse(std::string_view element) {
   if (!is_envelope(element)) throw EnvelopeError("not an envelope");
-  msgpack::object_handle handle;
+  // Small, fixed limits: an envelope has four short fields (room is left for later versions'
+  // extra ones, which are ignored). Fields are read in place: nothing is copied.
+  static constexpr codec::DecodeLimits kLimits{.max_depth = 2, .max_array = 8, .max_map = 8, .max_str = 64,
+                                               .max_bin = 64, .max_ext = 0};
+  msgpack::zone zone(256);
+  msgpack::object map;
   try {
-    std::size_t offset = 0;
-    // Small, fixed limits: an envelope has four short fields.
-    msgpack::unpack_limit limits(8, 8, 64, 64, 0, 2);
-    handle = msgpack::unpack(element.data(), element.size(), offset, nullptr, nullptr, limits);
-    if (offset != element.size()) throw EnvelopeError("trailing bytes after the envelope");
-  } catch (const EnvelopeError&) {
-    throw;
-  } catch (const std::exception& e) {
+    map = codec::unpack_value(zone, element, kLimits);
+  } catch (const codec::DecodeError& e) {
     throw EnvelopeError(std::string("malformed envelope: ") + e.what());
   }
-  const msgpack::object& map = handle.get();
   Header header;
   bool version_seen = false;
   for (std::uint32_t i = 0; i < map.via.map.size; ++i) {

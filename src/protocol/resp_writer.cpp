@@ -7,13 +7,18 @@ namespace greenrpc::protocol {
 
 namespace {
 
-// `<type><s>\r\n`, with CR and LF inside `s` replaced by spaces so the line cannot be split.
-void append_line(std::string& out, char type, std::string_view s) {
-  out.push_back(type);
+// Appends `s` with CR and LF replaced by spaces, so a line cannot be split.
+void append_sanitized(std::string& out, std::string_view s) {
   const std::size_t start = out.size();
   out.append(s);
   std::replace_if(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(),
                   [](char c) { return c == '\r' || c == '\n'; }, ' ');
+}
+
+// `<type><s>\r\n`, `s` sanitized.
+void append_line(std::string& out, char type, std::string_view s) {
+  out.push_back(type);
+  append_sanitized(out, s);
   out.append("\r\n", 2);
 }
 
@@ -33,6 +38,14 @@ void append_number_line(std::string& out, char type, Integer v) {
 void append_simple(std::string& out, std::string_view s) { append_line(out, '+', s); }
 
 void append_error(std::string& out, std::string_view msg) { append_line(out, '-', msg); }
+
+void append_error(std::string& out, std::string_view code, std::string_view message) {
+  out.push_back('-');
+  append_sanitized(out, code);
+  out.push_back(' ');
+  append_sanitized(out, message);
+  out.append("\r\n", 2);
+}
 
 void append_integer(std::string& out, std::int64_t v) { append_number_line(out, ':', v); }
 

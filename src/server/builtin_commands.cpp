@@ -60,7 +60,7 @@ void quit(BuiltinCall& c) {
 bool authenticate(BuiltinCall& c, std::string_view user, std::string_view password) {
   const auto& auth = c.core.app().authenticate;
   if (!auth) {
-    append_error(c.out, std::string(error_code::permission_denied) + " this server has no authentication configured");
+    append_error(c.out, error_code::permission_denied, "this server has no authentication configured");
     return false;
   }
   std::any value;
@@ -73,11 +73,11 @@ bool authenticate(BuiltinCall& c, std::string_view user, std::string_view passwo
     failure = "unknown exception";
   }
   if (!failure.empty()) {
-    append_error(c.out, std::string(error_code::unexpected_error) + " auth function failed: " + failure);
+    append_error(c.out, error_code::unexpected_error, "auth function failed: " + failure);
     return false;
   }
   if (!value.has_value()) {
-    append_error(c.out, std::string(error_code::permission_denied) + " invalid username-password pair or user is disabled");
+    append_error(c.out, error_code::permission_denied, "invalid username-password pair or user is disabled");
     return false;
   }
   c.conn.auth = std::move(value);

@@ -91,7 +91,7 @@ void Connection::serve() {
       if (r.status == protocol::ParseStatus::incomplete) break;
       if (r.status == protocol::ParseStatus::error) {
         // A protocol violation: the stream can no longer be framed. Reply, then close.
-        protocol::append_error(out_, "ERR " + r.error);
+        protocol::append_error(out_, error_code::generic, r.error);
         keep_open = false;
         break;
       }
@@ -161,24 +161,22 @@ bool Connection::dispatch_enveloped(std::span<const std::string_view> args) {
   Deadline deadline = (header.deadline_ms && *header.deadline_ms < kForeverMs)
                           ? Deadline(arrived_ + std::chrono::milliseconds(*header.deadline_ms))
                           : Deadline::never();
-  constexpr std::size_t kSignedPrefix = 4 + 5 + 32 + 2;  // "*2\r\n$32\r\n" tag "\r\n"
-  const std::size_t prefix_at = out_.size();
-  if (key) out_.append("*2\r\n$32\r\n" "................................" "\r\n", kSignedPrefix);
+  // [tag, reply]: the tag's place is kept and filled once the reply is written.
+  if (key) out_.append(envelope::kSignedReplyHead);
+  const std::size_t tag_at = out_.size();
+  if (key) out_.append(32, '\0').append("\r\n", 2);
   const std::size_t reply_start = out_.size();
   bool keep_open = run(request, deadline, key != nullptr);
   if (key) {
-    // [tag, reply]: the tag covers the exact bytes of the reply element.
+    // The tag covers the exact bytes of the reply element.
     Tag tag = envelope::reply_tag(*key, info_.nonce, header.seq, std::string_view(out_).substr(reply_start));
-    std::memcpy(out_.data() + prefix_at + 9, tag.data(), tag.size());
+    std::memcpy(out_.data() + tag_at, tag.data(), tag.size());
   }
   return keep_open;
 }
 
 bool Connection::reply_error(std::string_view code, std::string_view message) {
-  std::string line(code);
-  line += ' ';
-  line.append(message);
-  protocol::append_error(out_, line);
+  protocol::append_error(out_, code, message);
   return true;
 }
 

@@ -48,7 +48,7 @@ void reply_arity_mismatch(HandlerCall& call, const CommandInfo& info) {
 }
 
 void reply_permission_denied(HandlerCall& call) {
-  protocol::append_error(call.out, std::string(error_code::permission_denied) + " authentication required");
+  protocol::append_error(call.out, error_code::permission_denied, "authentication required");
 }
 
 void reply_decode_failure(HandlerCall& call, const CommandInfo& info, std::size_t index, bool invalid_msgpack,
@@ -69,10 +69,7 @@ void reply_decode_failure(HandlerCall& call, const CommandInfo& info, std::size_
 }
 
 void reply_error(HandlerCall& call, std::string_view code, std::string_view message) {
-  std::string msg(code);
-  msg += ' ';
-  msg.append(message);
-  protocol::append_error(call.out, msg);
+  protocol::append_error(call.out, code, message);
 }
 
 void reply_result(HandlerCall& call) { protocol::append_bulk(call.out, call.scratch); }

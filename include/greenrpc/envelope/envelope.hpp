@@ -17,6 +17,10 @@ inline constexpr std::string_view kRequestDomain = "greenrpc-req-v1";
 inline constexpr std::string_view kReplyDomain = "greenrpc-rep-v1";
 inline constexpr std::size_t kNonceSize = 16;
 inline constexpr std::uint64_t kNoDeadline = ~std::uint64_t{0};
+// A signed reply is exactly kSignedReplyHead, the 32-byte tag, "\r\n", then the reply element
+// (parsers accept only canonical lengths, so no other spelling of [tag, reply] gets through).
+inline constexpr std::string_view kSignedReplyHead = "*2\r\n$32\r\n";
+inline constexpr std::size_t kSignedReplyPrefix = kSignedReplyHead.size() + 32 + 2;
 
 struct Header {
   std::uint64_t seq = 0;                     // signed: strictly increasing per connection, from 1
