@@ -117,9 +117,7 @@ class BoundHandler {
     using A = std::remove_cvref_t<RawAt<I>>;
     if constexpr (std::is_same_v<A, RequestContext>) {
       return std::ref(call.request);
-    } else if constexpr (is_instance<A, Auth>::value || is_instance<A, AuthRequired>::value) {
-      return A(call.conn);
-    } else if constexpr (is_instance<A, ConnState>::value) {
+    } else if constexpr (is_special_arg_v<A>) {  // Auth, AuthRequired, ConnState: views of the connection
       return A(call.conn);
     } else {
       current = wire_index<I>();
