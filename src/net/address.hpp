@@ -19,7 +19,8 @@ struct ResolvedAddress {
 };
 
 // Numeric addresses resolve at once; names go through getaddrinfo on the blocking pool so the
-// fiber, not the thread, waits. Throws ConnectError (or IoError when `for_listen`).
+// fiber, not the thread, waits. `passive`: addresses to bind (listen) rather than connect to.
+// Throws ConnectError naming host:port.
 std::vector<ResolvedAddress> resolve(const std::string& host, std::uint16_t port, bool passive, Deadline deadline);
 
 Endpoint to_endpoint(const sockaddr* sa);

@@ -20,13 +20,6 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 }  // namespace
 
-Endpoint peer_endpoint(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return Endpoint{"unknown", 0};
-  return net_detail::to_endpoint(reinterpret_cast<sockaddr*>(&ss));
-}
-
 TcpStream::TcpStream(int fd, Endpoint peer) : fd_(fd), peer_(std::move(peer)), reactor_(Reactor::current()) {
   if (!reactor_) {
     ::close(fd);
@@ -70,15 +63,12 @@ void TcpStream::wait(IoDirection dir, Deadline deadline, const char* op) {
 std::size_t TcpStream::read_some(std::span<char> buf, Deadline deadline) {
   for (;;) {
     if (cancelled_ || fd_ < 0) throw CancelledError("read on a cancelled stream (" + peer_.to_string() + ")");
-    // The last read was short, so the socket was empty then: unless an event arrived since,
-    // a recv now would only say EAGAIN. Park first.
-    if (drained_ && !reactor_->read_ready(reg_)) wait(IoDirection::read, deadline, "read");
-    drained_ = false;
+    // Not ready only after a short read with no event since: the socket was empty then, and a
+    // recv now would only say EAGAIN. Park first.
+    if (!reactor_->read_ready(reg_)) wait(IoDirection::read, deadline, "read");
     ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
-    if (n > 0 && static_cast<std::size_t>(n) < buf.size()) {
-      drained_ = true;
+    if (n > 0 && static_cast<std::size_t>(n) < buf.size())
       reactor_->clear_read_ready(reg_);  // the same fiber, no switch: no event slips in between
-    }
     if (n >= 0) return static_cast<std::size_t>(n);
     int err = errno;
     if (err == EAGAIN || err == EWOULDBLOCK) {

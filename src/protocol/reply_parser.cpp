@@ -126,7 +126,7 @@ ParseResult ReplyParser::parse(std::string_view input, RespValue& out) {
         if (!numeric && partial > limits_.max_bulk_bytes + 1) return fail(std::string(kTooBigLine));
         return {ParseStatus::incomplete};
       }
-      if (input[nl - 1] != '\r' || nl - 1 == pos_) return fail(std::string(kBadTerminator));
+      if (input[nl - 1] != '\r') return fail(std::string(kBadTerminator));
       const std::string_view body = input.substr(pos_ + 1, nl - 1 - (pos_ + 1));
       if (!numeric && body.size() > limits_.max_bulk_bytes) return fail(std::string(kTooBigLine));
       next = nl + 1;

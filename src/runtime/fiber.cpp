@@ -33,10 +33,8 @@ void sleep_until(Deadline deadline) {
     std::this_thread::sleep_until(deadline.time_point());
     return;
   }
-  while (!deadline.expired()) {
-    Waiter waiter;
-    if (waiter.park(deadline) != Waiter::Result::woken) return;
-  }
+  Waiter waiter;  // nobody else knows it: only the deadline ends the park
+  waiter.park(deadline);
 }
 
 void yield() {

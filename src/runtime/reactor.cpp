@@ -126,35 +126,28 @@ Waiter::Result Reactor::wait_fd(const FdRegistration& reg, IoDirection dir, Dead
   return result;
 }
 
-std::size_t Reactor::run_timers(Clock::time_point now) {
-  std::size_t woken = 0;
-  while (!timers_.empty() && timers_.begin()->first <= now) {
-    Waiter* w = timers_.begin()->second;
-    w->resume(Waiter::Result::timed_out);  // erases its own timer entry
-    ++woken;
-  }
-  return woken;
+void Reactor::run_timers(Clock::time_point now) {
+  while (!timers_.empty() && timers_.begin()->due_ <= now)
+    timers_.begin()->resume(Waiter::Result::timed_out);  // unlinks it
 }
 
-std::size_t Reactor::run_posted() {
-  if (!posted_flag_.exchange(false)) return 0;
+void Reactor::run_posted() {
+  if (!posted_flag_.exchange(false)) return;
   {
     std::lock_guard lock(post_mutex_);
     running_.swap(posted_);
   }
-  std::size_t n = running_.size();
   for (auto& task : running_) task();
   running_.clear();
-  return n;
 }
 
-std::size_t Reactor::poll(Clock::time_point until) {
+void Reactor::poll(Clock::time_point until) {
   int timeout_ms = -1;
-  if (posted_flag_.load()) {
+  if (posted_flag_.load() || until == Clock::time_point::min()) {
     timeout_ms = 0;
   } else {
     Clock::time_point wake_at = until;
-    if (!timers_.empty() && timers_.begin()->first < wake_at) wake_at = timers_.begin()->first;
+    if (!timers_.empty() && timers_.begin()->due_ < wake_at) wake_at = timers_.begin()->due_;
     if (wake_at != Clock::time_point::max()) {
       auto now = Clock::now();
       if (wake_at <= now) {
@@ -167,7 +160,6 @@ std::size_t Reactor::poll(Clock::time_point until) {
     }
   }
   int n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
-  std::size_t woken = 0;
   for (int i = 0; i < n; ++i) {
     const epoll_event& ev = events_[i];
     if (ev.data.u64 == kEventFdTag) {
@@ -188,26 +180,19 @@ std::size_t Reactor::poll(Clock::time_point until) {
     if (ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
       slot->read_ready = true;
       if (ev.events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) slot->hung_up = true;
-      if (slot->reader) {
-        std::exchange(slot->reader, nullptr)->wake();
-        ++woken;
-      }
+      if (slot->reader) std::exchange(slot->reader, nullptr)->wake();
     }
-    if ((ev.events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && slot->writer) {
-      std::exchange(slot->writer, nullptr)->wake();
-      ++woken;
-    }
+    if ((ev.events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && slot->writer) std::exchange(slot->writer, nullptr)->wake();
   }
   if (n == static_cast<int>(events_.size()) && events_.size() < 4096) events_.resize(events_.size() * 2);
-  woken += run_timers(Clock::now());
-  woken += run_posted();
-  return woken;
+  if (!timers_.empty()) run_timers(Clock::now());
+  run_posted();
 }
 
 // ---- Waiter -------------------------------------------------------------------------------
 
 Waiter::~Waiter() {
-  if (has_timer_) reactor_->timers_.erase(timer_);
+  if (timer_hook_.is_linked()) reactor_->timers_.erase(reactor_->timers_.iterator_to(*this));
 }
 
 Waiter::Result Waiter::park(Deadline deadline) {
@@ -217,8 +202,8 @@ Waiter::Result Waiter::park(Deadline deadline) {
   reactor_ = reactor;
   ctx_ = boost::fibers::context::active();
   if (!deadline.is_never()) {
-    timer_ = reactor->timers_.emplace(deadline.time_point(), this);
-    has_timer_ = true;
+    due_ = deadline.time_point();
+    reactor->timers_.insert(*this);
   }
   ctx_->suspend();
   return result_;
@@ -226,10 +211,7 @@ Waiter::Result Waiter::park(Deadline deadline) {
 
 bool Waiter::resume(Result why) {
   if (ctx_ == nullptr) return false;
-  if (has_timer_) {
-    reactor_->timers_.erase(timer_);
-    has_timer_ = false;
-  }
+  if (timer_hook_.is_linked()) reactor_->timers_.erase(reactor_->timers_.iterator_to(*this));
   boost::fibers::context* ctx = std::exchange(ctx_, nullptr);
   result_ = why;
   boost::fibers::context::active()->schedule(ctx);

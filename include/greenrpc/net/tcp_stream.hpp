@@ -21,7 +21,6 @@ class TcpStream final : public ByteStream {
   void shutdown_write() override;
   void close() override;
   const Endpoint& peer() const override { return peer_; }
-  int fd() const { return fd_; }
 
   // Opens a connection; `deadline` bounds name resolution and the TCP handshake.
   // Throws ConnectError naming host:port and the system error.
@@ -35,10 +34,6 @@ class TcpStream final : public ByteStream {
   Reactor* reactor_;
   FdRegistration reg_;
   bool cancelled_ = false;
-  bool drained_ = false;  // the last read was short
 };
-
-// Reads the peer address of a connected socket.
-Endpoint peer_endpoint(int fd);
 
 }  // namespace greenrpc

@@ -30,7 +30,6 @@ class ReadBuffer {
       begin_ = end_ = 0;
     }
   }
-  std::size_t capacity() const noexcept { return cap_; }
 
  private:
   std::unique_ptr<char[]> buf_;

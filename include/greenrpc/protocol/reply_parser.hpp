@@ -38,7 +38,6 @@ class ReplyParser {
   /// Forgets partial progress (after an error, or to start on a new stream).
   void reset();
 
-  const ProtocolLimits& limits() const { return limits_; }
 
  private:
   enum class Phase : std::uint8_t { header, bulk_payload };

@@ -52,7 +52,6 @@ class RequestParser {
   /// Forgets partial progress (after an error, or to start on a new stream).
   void reset();
 
-  const ProtocolLimits& limits() const { return limits_; }
 
  private:
   enum class Phase : std::uint8_t { frame_start, array_count, bulk_header, bulk_payload, inline_line };

@@ -7,9 +7,10 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <vector>
+
+#include <boost/intrusive/set.hpp>
 
 #include "greenrpc/runtime/deadline.hpp"
 #include "greenrpc/runtime/waiter.hpp"
@@ -65,13 +66,18 @@ class Reactor {
   }
 
   // Runs one round: ready fds, expired timers, posted tasks. `until` bounds the sleep (may
-  // return early). Called by the scheduler; returns the number of fibers made ready.
-  std::size_t poll(Clock::time_point until);
+  // return early). Called by the scheduler.
+  void poll(Clock::time_point until);
 
  private:
   friend class Waiter;
   friend class EpollScheduler;
-  using TimerMap = std::multimap<Clock::time_point, Waiter*>;
+  struct TimerOrder {
+    bool operator()(const Waiter& a, const Waiter& b) const { return a.due_ < b.due_; }
+  };
+  using TimerSet = boost::intrusive::multiset<
+      Waiter, boost::intrusive::member_hook<Waiter, boost::intrusive::set_member_hook<>, &Waiter::timer_hook_>,
+      boost::intrusive::compare<TimerOrder>>;
 
   struct Slot {
     int fd = -1;
@@ -82,14 +88,14 @@ class Reactor {
     bool hung_up = false;    // the peer closed (RDHUP/HUP/ERR seen): reads end at once
   };
   Slot* slot_for(const FdRegistration& reg);
-  std::size_t run_timers(Clock::time_point now);
-  std::size_t run_posted();
+  void run_timers(Clock::time_point now);
+  void run_posted();
 
   int epoll_fd_ = -1;
   int event_fd_ = -1;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;
-  TimerMap timers_;
+  TimerSet timers_;
   std::vector<epoll_event> events_;
 
   std::mutex post_mutex_;

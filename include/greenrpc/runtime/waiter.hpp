@@ -4,7 +4,7 @@
 //
 // Exactly one of {wake, timeout, cancel} resumes a parked fiber: the per-waiter state makes a
 // second event a no-op, so a fiber is never scheduled twice (see boost-fiber-pitfalls.md).
-#include <map>
+#include <boost/intrusive/set_hook.hpp>
 
 #include "greenrpc/runtime/deadline.hpp"
 
@@ -32,7 +32,6 @@ class Waiter {
   // timed out, or never parked), which is harmless.
   bool wake() { return resume(Result::woken); }
   bool cancel() { return resume(Result::cancelled); }
-  bool parked() const { return ctx_ != nullptr; }
 
  private:
   friend class Reactor;
@@ -41,8 +40,10 @@ class Waiter {
   boost::fibers::context* ctx_ = nullptr;
   Reactor* reactor_ = nullptr;
   Result result_ = Result::woken;
-  bool has_timer_ = false;
-  std::multimap<Clock::time_point, Waiter*>::iterator timer_;
+  // In the reactor's timer set while parked with a deadline: the waiter lives on the parked
+  // fiber's stack, so a timed park allocates nothing.
+  boost::intrusive::set_member_hook<> timer_hook_;
+  Clock::time_point due_{};
 };
 
 }  // namespace greenrpc
