@@ -1,6 +1,6 @@
 #include "greenrpc/runtime/fiber_group.hpp"
 
-#include <utility>
+#include <vector>
 
 #include "greenrpc/runtime/one_shot_event.hpp"
 
@@ -8,7 +8,7 @@ namespace greenrpc {
 
 struct FiberGroup::State {  // loop thread only
   std::size_t live = 0;
-  std::shared_ptr<OneShotEvent> idle;  // set when `live` drops to zero
+  std::vector<std::shared_ptr<OneShotEvent>> joiners;  // set when `live` drops to zero
 };
 
 FiberGroup::FiberGroup(EventLoopThread& loop) : loop_(loop), state_(std::make_shared<State>()) {}
@@ -24,7 +24,9 @@ void FiberGroup::spawn(std::function<void()> fn) {
       struct Done {
         State& s;
         ~Done() {
-          if (--s.live == 0 && s.idle) std::exchange(s.idle, nullptr)->set();
+          if (--s.live > 0) return;
+          for (auto& joiner : s.joiners) joiner->set();
+          s.joiners.clear();
         }
       } done{*state};
       fn();
@@ -43,7 +45,7 @@ void FiberGroup::join() {
     if (state->live == 0) {
       idle->set();
     } else {
-      state->idle = idle;
+      state->joiners.push_back(idle);
     }
   };
   if (loop_.on_this_thread()) {

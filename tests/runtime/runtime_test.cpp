@@ -14,6 +14,7 @@
 #include "greenrpc/net/tcp_stream.hpp"
 #include "greenrpc/runtime/event_loop_thread.hpp"
 #include "greenrpc/runtime/fiber.hpp"
+#include "greenrpc/runtime/fiber_group.hpp"
 #include "greenrpc/runtime/one_shot_event.hpp"
 #include "greenrpc/runtime/reactor.hpp"
 #include "greenrpc/runtime/run_blocking.hpp"
@@ -227,4 +228,33 @@ TEST(Runtime, CrossThreadPostsAreNeverLostWhileTheLoopSleeps) {
   auto deadline = Clock::now() + 5s;
   while (ran.load() < total && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
   EXPECT_EQ(ran.load(), total) << "posted tasks were stranded: a wake-up was lost";
+}
+
+TEST(Runtime, FiberGroupJoinWaitsForItsFibersAndServesSeveralJoinersAtOnce) {
+  EventLoopThread loop("test");
+  FiberGroup group(loop);
+  std::atomic<int> finished{0};
+  for (int i = 0; i < 3; ++i)
+    group.spawn([&] {
+      sleep_for(150ms);
+      ++finished;
+    });
+  // Two plain threads and one fiber of the loop join at once; each must return, and only after
+  // every fiber of the group has.
+  std::vector<std::future<int>> joins;
+  for (int t = 0; t < 2; ++t)
+    joins.push_back(std::async(std::launch::async, [&] {
+      group.join();
+      return finished.load();
+    }));
+  std::promise<int> from_fiber;
+  loop.spawn_fiber([&] {
+    group.join();
+    from_fiber.set_value(finished.load());
+  });
+  joins.push_back(from_fiber.get_future());
+  for (auto& j : joins) {
+    ASSERT_EQ(j.wait_for(3s), std::future_status::ready) << "a joiner was never woken";
+    EXPECT_EQ(j.get(), 3);
+  }
 }

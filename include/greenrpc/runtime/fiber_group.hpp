@@ -19,6 +19,7 @@ class FiberGroup {
   // Thread-safe: starts `fn` in a new fiber on the loop.
   void spawn(std::function<void()> fn);
   // Waits until every fiber spawned so far has returned: blocks a plain thread, parks a fiber.
+  // Any number of threads and fibers may wait at once.
   // Not from one of the group's own fibers, nor from a task posted to the loop (not a fiber).
   // Returns at once if the loop has already ended (its fibers have, then, too).
   void join();
