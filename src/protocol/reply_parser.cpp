@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "parse_steps.hpp"
 #include "protocol_errors.hpp"
 
 namespace greenrpc::protocol {
@@ -17,7 +18,6 @@ constexpr std::string_view kTooBigLine = "Protocol error: too big reply line";
 constexpr std::string_view kTooDeep = "Protocol error: reply nesting too deep";
 
 // Longest valid `:`/`$`/`*` line (type byte, sign, 19 digits, CRLF) is 23 bytes.
-constexpr std::size_t kMaxNumberLine = 32;
 
 struct Line {
   std::string_view body;  // between the type byte and CRLF
@@ -90,12 +90,6 @@ void ReplyParser::reset() {
   open_arrays_.clear();
 }
 
-std::size_t ReplyParser::find_newline(std::string_view input) {
-  const std::size_t nl = input.find('\n', scan_);
-  scan_ = nl == std::string_view::npos ? input.size() : nl;
-  return nl;
-}
-
 ParseResult ReplyParser::fail(std::string message) {
   reset();
   return {ParseStatus::error, 0, 0, std::move(message)};
@@ -117,10 +111,10 @@ ParseResult ReplyParser::parse(std::string_view input, RespValue& out) {
         return fail(std::move(message));
       }
       if (scan_ < pos_) scan_ = pos_;
-      const std::size_t nl = find_newline(input);
+      const std::size_t nl = steps::find_newline(input, scan_);
       if (nl == std::string_view::npos) {
         const std::size_t partial = input.size() - pos_;
-        if (numeric && partial > kMaxNumberLine) {
+        if (numeric && partial > steps::kMaxNumberLine) {
           return fail(std::string(type == ':' ? kInvalidInteger : type == '$' ? kInvalidBulk : kInvalidMultibulk));
         }
         if (!numeric && partial > limits_.max_bulk_bytes + 1) return fail(std::string(kTooBigLine));
@@ -162,11 +156,11 @@ ParseResult ReplyParser::parse(std::string_view input, RespValue& out) {
       }
     } else {  // bulk payload
       const std::size_t end = pos_ + bulk_len_;
-      if (input.size() < end + 2) {
-        if (input.size() > end && input[end] != '\r') return fail(std::string(kMissingCrlf));
-        return {ParseStatus::incomplete, 0, end + 2};
+      switch (steps::bulk_end(input, end)) {
+        case steps::BulkEnd::bad: return fail(std::string(kMissingCrlf));
+        case steps::BulkEnd::incomplete: return {ParseStatus::incomplete, 0, end + 2};
+        case steps::BulkEnd::ok: break;
       }
-      if (input[end] != '\r' || input[end + 1] != '\n') return fail(std::string(kMissingCrlf));
       next = end + 2;
       phase_ = Phase::header;
     }

@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "parse_steps.hpp"
 #include "protocol_errors.hpp"
 
 namespace greenrpc::protocol {
@@ -18,7 +19,6 @@ constexpr std::string_view kTooBigInline = "Protocol error: too big inline reque
 constexpr std::string_view kUnbalancedQuotes = "Protocol error: unbalanced quotes in request";
 
 // Longest header line (`*`/`$`, sign, 19 digits, CRLF) is 23 bytes; anything longer is invalid.
-constexpr std::size_t kMaxCountLine = 32;
 
 // isspace() in the C locale, as used by sdssplitargs.
 bool is_c_space(char c) {
@@ -173,12 +173,6 @@ ParseResult RequestParser::parse(std::string_view input) {
   return phase_ == Phase::inline_line ? parse_inline(input) : parse_multibulk(input);
 }
 
-std::size_t RequestParser::find_newline(std::string_view input) {
-  const std::size_t nl = input.find('\n', scan_);
-  scan_ = nl == std::string_view::npos ? input.size() : nl;
-  return nl;
-}
-
 ParseResult RequestParser::complete(std::size_t consumed) {
   phase_ = Phase::frame_start;
   pos_ = 0;
@@ -197,9 +191,9 @@ ParseResult RequestParser::parse_multibulk(std::string_view input) {
   for (;;) {
     switch (phase_) {
       case Phase::array_count: {
-        const std::size_t nl = find_newline(input);
+        const std::size_t nl = steps::find_newline(input, scan_);
         if (nl == std::string_view::npos) {
-          if (input.size() - pos_ > kMaxCountLine) return fail(std::string(kInvalidMultibulk));
+          if (input.size() - pos_ > steps::kMaxNumberLine) return fail(std::string(kInvalidMultibulk));
           return {ParseStatus::incomplete};
         }
         const auto count = header_number(input.substr(pos_, nl + 1 - pos_));
@@ -222,9 +216,9 @@ ParseResult RequestParser::parse_multibulk(std::string_view input) {
           message[message.size() - 2] = input[pos_];
           return fail(std::move(message));
         }
-        const std::size_t nl = find_newline(input);
+        const std::size_t nl = steps::find_newline(input, scan_);
         if (nl == std::string_view::npos) {
-          if (input.size() - pos_ > kMaxCountLine) return fail(std::string(kInvalidBulk));
+          if (input.size() - pos_ > steps::kMaxNumberLine) return fail(std::string(kInvalidBulk));
           return {ParseStatus::incomplete};
         }
         const auto length = header_number(input.substr(pos_, nl + 1 - pos_));
@@ -238,12 +232,11 @@ ParseResult RequestParser::parse_multibulk(std::string_view input) {
       }
       case Phase::bulk_payload: {
         const std::size_t end = pos_ + bulk_len_;
-        if (input.size() < end + 2) {
-          // Fail early when the terminator's first byte is already wrong.
-          if (input.size() > end && input[end] != '\r') return fail(std::string(kMissingCrlf));
-          return {ParseStatus::incomplete, 0, end + 2};
+        switch (steps::bulk_end(input, end)) {
+          case steps::BulkEnd::bad: return fail(std::string(kMissingCrlf));
+          case steps::BulkEnd::incomplete: return {ParseStatus::incomplete, 0, end + 2};
+          case steps::BulkEnd::ok: break;
         }
-        if (input[end] != '\r' || input[end + 1] != '\n') return fail(std::string(kMissingCrlf));
         spans_.push_back({pos_, bulk_len_});
         pos_ = end + 2;
         scan_ = pos_;
@@ -262,7 +255,7 @@ ParseResult RequestParser::parse_multibulk(std::string_view input) {
 }
 
 ParseResult RequestParser::parse_inline(std::string_view input) {
-  const std::size_t nl = find_newline(input);
+  const std::size_t nl = steps::find_newline(input, scan_);
   if (nl == std::string_view::npos) {
     // Without its terminator the line is at least size - 1 bytes (a trailing '\r' may be stripped).
     if (input.size() > limits_.max_inline_bytes + 1) return fail(std::string(kTooBigInline));

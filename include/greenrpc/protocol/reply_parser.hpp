@@ -42,7 +42,6 @@ class ReplyParser {
  private:
   enum class Phase : std::uint8_t { header, bulk_payload };
 
-  std::size_t find_newline(std::string_view input);
   ParseResult fail(std::string message);
 
   ProtocolLimits limits_;

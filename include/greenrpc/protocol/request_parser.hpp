@@ -62,7 +62,6 @@ class RequestParser {
 
   ParseResult parse_multibulk(std::string_view input);
   ParseResult parse_inline(std::string_view input);
-  std::size_t find_newline(std::string_view input);
   ParseResult complete(std::size_t consumed);
   ParseResult fail(std::string message);
 
