@@ -60,7 +60,7 @@ TEST_F(RetryTest, CallDuringARestartGapSucceeds) {
   auto t0 = Clock::now();
   std::string got = outcome([&] { EXPECT_EQ(client.call(add, 2, NumberInput{2}), 4); });
   EXPECT_EQ(got, "") << "a call issued while the server was down should wait through the retries";
-  EXPECT_GE(Clock::now() - t0, 100ms) << "it cannot have succeeded before the server was back";
+  EXPECT_GE(Clock::now() - t0, 180ms) << "it cannot have succeeded before the server was back";
   restarter.join();
   EXPECT_EQ(counters.add.load(), 2);
 }

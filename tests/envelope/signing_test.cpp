@@ -226,8 +226,8 @@ TEST_F(SigningTest, EveryFlippedRequestByteIsRefusedBeforeAnyHandler) {
                       got.find("INVALID_COMMAND") != std::string::npos)
               << got;
           break;
-        case Region::framing:
-          EXPECT_FALSE(got.empty());
+        case Region::framing:  // the frame falls apart: refused, cut, or never answered
+          EXPECT_TRUE(kind == "AuthError" || kind == "ConnectionLostError" || kind == "TimeoutError") << got;
           break;
       }
       // A refusal by the server (not a framing break) leaves the connection usable.
@@ -300,7 +300,8 @@ TEST_F(SigningTest, EveryFlippedReplyByteIsDetected) {
       if (region == "outer array type byte" && mask == 0x01) {
         EXPECT_EQ(kind, "AuthError") << got;
       }
-      EXPECT_FALSE(got.empty());
+      // Every variant is a transport or signature error the caller sees, never a value.
+      EXPECT_TRUE(kind == "AuthError" || kind == "ConnectionLostError" || kind == "TimeoutError") << got;
     }
   }
   std::cout << "[ reply flips: " << variants << " variants of " << show(reference) << " ]\n";

@@ -205,8 +205,10 @@ class BadInputTest(ServerTestCase):
                     try:
                         if not s.recv(65536):
                             break
-                    except (socket.timeout, ConnectionResetError):
+                    except ConnectionResetError:
                         break
+                    except socket.timeout:
+                        self.fail("server kept a garbage connection (%r) open after EOF" % garbage[:40])
                 else:
                     self.fail("server kept a garbage connection (%r) open after EOF" % garbage[:40])
             finally:

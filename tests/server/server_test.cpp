@@ -85,7 +85,11 @@ TEST_F(ServerTest, ThousandConcurrentSleepingCallsFinishTogetherOnOneWorker) {
   greenrpc::ClientOptions opts;
   opts.connections = 1000;  // 1,000 server connections, one fiber each, all on ONE worker thread
   greenrpc::Client client("127.0.0.1", server.port(), opts);
-  client.call<int>("sleep_ms", 0);  // warm: not needed for correctness, keeps the timing about the server
+  {  // open all 1,000 connections first (one call each), so the timing below is about the server
+    std::vector<greenrpc::Future<int>> warm;
+    for (int i = 0; i < 1000; ++i) warm.push_back(client.call_async(greenrpc::CallOptions{}, test_app::sleep_ms, 0));
+    for (auto& f : warm) EXPECT_EQ(f.get(), 0);
+  }
   auto start = Clock::now();
   std::vector<greenrpc::Future<int>> calls;
   for (int i = 0; i < 1000; ++i) calls.push_back(client.call_async(greenrpc::CallOptions{}, test_app::sleep_ms, 200));
@@ -151,7 +155,6 @@ TEST_F(ServerTest, ProtocolViolationGetsAnErrorThenCloseOthersUnaffected) {
   RawSocket bad(server.port());
   bad.send("*1\r\n+notbulk\r\n");
   std::string reply = bad.read_exactly(1);
-  reply += bad.read_exactly(0);
   EXPECT_EQ(reply.substr(0, 1), "-");
   EXPECT_TRUE(bad.closed_by_peer());
   EXPECT_EQ(bystander.call(test_app::add, 5, NumberInput{5}), 10);
@@ -183,8 +186,10 @@ TEST_F(ServerTest, StopWhileClientsAreMidCallNeverHangsAClient) {
     try {
       EXPECT_EQ(f.get(), 1500);
       ++completed;
-    } catch (const greenrpc::Error& e) {
-      ++failed;  // a clean error: the connection was closed under it
+    } catch (const greenrpc::ConnectionLostError& e) {
+      ++failed;  // a clean error: the connection was closed under the call
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not the error of a cut connection: " << e.what();
     }
   }
   EXPECT_EQ(completed + failed, 32);
