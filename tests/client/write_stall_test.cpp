@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/loopback.hpp"
 #include "../support/test_app.hpp"
 
 using namespace std::chrono_literals;
@@ -27,15 +28,7 @@ namespace {
 class StallingFront {
  public:
   explicit StallingFront(std::uint16_t upstream) : upstream_(upstream) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 16) != 0)
-      throw std::runtime_error("StallingFront: bind/listen failed");
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listen_fd_ = test_support::listen_loopback(port_);
     acceptor_ = std::thread([this] { accept_loop(); });
   }
   ~StallingFront() {
@@ -63,12 +56,11 @@ class StallingFront {
       std::lock_guard lock(mu_);
       fds_.push_back(fd);
       if (accepted_++ == 0) continue;  // held, never read
-      int up = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = htons(upstream_);
-      if (::connect(up, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("upstream");
+      int up = test_support::connect_loopback(upstream_);
+      if (up < 0) {  // upstream down: the client sees this connection close
+        ::shutdown(fd, SHUT_RDWR);
+        continue;
+      }
       fds_.push_back(up);
       pumps_.emplace_back([fd, up] { pump(fd, up); });
       pumps_.emplace_back([fd, up] { pump(up, fd); });

@@ -31,6 +31,8 @@
 #include <thread>
 #include <vector>
 
+#include "../support/loopback.hpp"
+
 namespace env_test {
 
 using namespace std::chrono_literals;
@@ -167,100 +169,8 @@ inline std::string mp(const auto& v) {
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------
-// RESP framing (for the proxy and the raw socket): the length of the complete value at `pos`, or
-// 0 while it is incomplete. A frame that does not start with a RESP type byte is an inline line.
-// ---------------------------------------------------------------------------------------------
-inline std::size_t resp_value_end(std::string_view b, std::size_t pos, int depth = 0) {
-  if (pos >= b.size()) return 0;
-  auto nl = b.find("\r\n", pos);
-  char t = b[pos];
-  if (t != '+' && t != '-' && t != ':' && t != '$' && t != '*') {
-    auto lf = b.find('\n', pos);
-    return lf == std::string_view::npos ? 0 : lf + 1;
-  }
-  if (nl == std::string_view::npos) return 0;
-  std::size_t after = nl + 2;
-  if (t == '+' || t == '-' || t == ':') return after;
-  long long n = std::atoll(std::string(b.substr(pos + 1, nl - pos - 1)).c_str());
-  if (t == '$') {
-    if (n < 0) return after;
-    std::size_t end = after + static_cast<std::size_t>(n) + 2;
-    return end <= b.size() ? end : 0;
-  }
-  if (n < 0 || depth > 32) return after;
-  std::size_t p = after;
-  for (long long i = 0; i < n; ++i) {
-    std::size_t e = resp_value_end(b, p, depth + 1);
-    if (e == 0) return 0;
-    p = e;
-  }
-  return p;
-}
-
-// A blocking TCP socket for hand-made RESP, with a receive timeout so no test can hang.
-class RawSocket {
- public:
-  explicit RawSocket(std::uint16_t port, int timeout_ms = 5000) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd_);
-      throw std::runtime_error("RawSocket: connect failed");
-    }
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~RawSocket() { ::close(fd_); }
-  RawSocket(const RawSocket&) = delete;
-  RawSocket& operator=(const RawSocket&) = delete;
-
-  void send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("RawSocket: send failed");
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
-  // The exact bytes of the next reply; empty on EOF or timeout.
-  std::string read_reply() {
-    char buf[65536];
-    for (;;) {
-      std::size_t end = resp_value_end(buf_, 0);
-      if (end) {
-        std::string out = buf_.substr(0, end);
-        buf_.erase(0, end);
-        return out;
-      }
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return {};
-      buf_.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  std::string call(std::string_view frame) {
-    send(frame);
-    return read_reply();
-  }
-  std::string nonce() {
-    std::string r = call("*1\r\n$5\r\nNONCE\r\n");
-    if (r.size() != 5 + 16 + 2 || r.substr(0, 5) != "$16\r\n") throw std::runtime_error("bad NONCE reply: " + show(r));
-    return r.substr(5, 16);
-  }
-  // True when the peer closed the connection (EOF before the receive timeout).
-  bool closed_by_peer() {
-    char c;
-    return buf_.empty() && ::recv(fd_, &c, 1, 0) == 0;
-  }
-
- private:
-  int fd_;
-  std::string buf_;
-};
+using test_support::RawSocket;
+using test_support::resp_value_end;
 
 // A RESP request made of `parts` (each one bulk string).
 inline std::string frame_of(const std::vector<std::string>& parts) {
@@ -331,17 +241,7 @@ class TamperProxy {
   };
 
   explicit TamperProxy(std::uint16_t upstream_port) : upstream_(upstream_port) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 64) != 0)
-      throw std::runtime_error("TamperProxy: bind/listen failed");
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listen_fd_ = test_support::listen_loopback(port_);
     if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("TamperProxy: pipe failed");
     thread_ = std::thread([this] { loop(); });
   }
@@ -440,18 +340,12 @@ class TamperProxy {
   void accept_one() {
     int cfd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (cfd < 0) return;
-    int sfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(upstream_);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(sfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(sfd);
+    int sfd = test_support::connect_loopback(upstream_);
+    if (sfd < 0) {
       ::close(cfd);  // upstream down: the client sees a connection that closes at once
       return;
     }
     int one = 1;
-    ::setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     ::setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     auto c = std::make_unique<Conn>();
     c->id = accepted_.fetch_add(1);

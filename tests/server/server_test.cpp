@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "../support/loopback.hpp"
 #include "../support/test_app.hpp"
 
 using namespace std::chrono_literals;
@@ -16,47 +17,7 @@ using test_app::NumberInput;
 
 namespace {
 
-// A blocking TCP socket for raw RESP, with a receive timeout so no test can hang.
-class RawSocket {
- public:
-  explicit RawSocket(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect");
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~RawSocket() { ::close(fd_); }
-  void send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("send");
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
-  // Reads until `expected` bytes arrived, EOF, or the 5 s timeout.
-  std::string read_exactly(std::size_t expected) {
-    std::string got;
-    char buf[65536];
-    while (got.size() < expected) {
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      got.append(buf, static_cast<std::size_t>(n));
-    }
-    return got;
-  }
-  // True when the server closed the connection (EOF within 5 s).
-  bool closed_by_peer() {
-    char c;
-    return ::recv(fd_, &c, 1, 0) == 0;
-  }
-
- private:
-  int fd_;
-};
+using test_support::RawSocket;
 
 class ServerTest : public ::testing::Test {
  protected:
