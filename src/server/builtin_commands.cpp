@@ -248,34 +248,37 @@ const BuiltinCommand* find_builtin(std::string_view name) {
   return nullptr;
 }
 
+// The built-ins a user command does not shadow.
+std::vector<const BuiltinCommand*> visible_builtins(const CommandRegistry& registry) {
+  std::vector<const BuiltinCommand*> out;
+  for (const auto& b : builtin_commands())
+    if (!registry.find_lower(b.name)) out.push_back(&b);
+  return out;
+}
+
 void command(BuiltinCall& c) {
   const CommandRegistry& registry = c.core.app().registry;
-  auto user = registry.all();
+  const auto user = registry.all();
+  const auto builtins = visible_builtins(registry);
+  // Every command's name: the visible built-ins, then the user's.
+  auto all_names = [&] {
+    std::vector<std::string_view> names;
+    for (const BuiltinCommand* b : builtins) names.push_back(b->name);
+    for (const CommandInfo* info : user) names.push_back(info->name);
+    return names;
+  };
   if (c.args.size() == 1) {
-    std::size_t builtins = 0;
-    for (const auto& b : builtin_commands())
-      if (!registry.find(b.name)) ++builtins;
-    append_array_header(c.out, user.size() + builtins);
-    for (const auto& b : builtin_commands())
-      if (!registry.find(b.name)) command_info_entry(c.out, b.name, b.arity, true);
+    append_array_header(c.out, user.size() + builtins.size());
+    for (const BuiltinCommand* b : builtins) command_info_entry(c.out, b->name, b->arity, true);
     for (const CommandInfo* info : user) user_command_info(c.out, *info);
     return;
   }
   std::string_view sub = c.args[1];
-  if (iequals(sub, "COUNT")) {
-    std::size_t n = user.size();
-    for (const auto& b : builtin_commands())
-      if (!registry.find(b.name)) ++n;
-    return append_integer(c.out, static_cast<std::int64_t>(n));
-  }
+  if (iequals(sub, "COUNT")) return append_integer(c.out, static_cast<std::int64_t>(user.size() + builtins.size()));
   if (iequals(sub, "INFO") || iequals(sub, "DOCS")) {
     bool docs = iequals(sub, "DOCS");
     std::vector<std::string_view> names(c.args.begin() + 2, c.args.end());
-    if (names.empty()) {
-      for (const auto& b : builtin_commands())
-        if (!registry.find(b.name)) names.push_back(b.name);
-      for (const CommandInfo* info : user) names.push_back(info->name);
-    }
+    if (names.empty()) names = all_names();
     // DOCS is a map (flattened in RESP2) that skips unknown names; INFO an array with nulls.
     std::string body;
     std::size_t entries = 0;
@@ -297,10 +300,7 @@ void command(BuiltinCall& c) {
     return;
   }
   if (iequals(sub, "LIST")) {
-    std::vector<std::string_view> names;
-    for (const auto& b : builtin_commands())
-      if (!registry.find(b.name)) names.push_back(b.name);
-    for (const CommandInfo* info : user) names.push_back(info->name);
+    const auto names = all_names();
     append_array_header(c.out, names.size());
     for (std::string_view n : names) append_bulk(c.out, n);
     return;
