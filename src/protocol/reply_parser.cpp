@@ -17,8 +17,6 @@ constexpr std::string_view kBadTerminator = "Protocol error: reply line not term
 constexpr std::string_view kTooBigLine = "Protocol error: too big reply line";
 constexpr std::string_view kTooDeep = "Protocol error: reply nesting too deep";
 
-// Longest valid `:`/`$`/`*` line (type byte, sign, 19 digits, CRLF) is 23 bytes.
-
 struct Line {
   std::string_view body;  // between the type byte and CRLF
   std::size_t next;       // offset just past the line

@@ -26,8 +26,9 @@ struct RespValue {
 /// nested up to max_reply_depth).
 ///
 /// Same incremental contract as RequestParser: `input` starts at the frame start and only grows
-/// between calls. Headers already validated are not rescanned, and payload bytes are copied
-/// exactly once, when the whole frame has arrived.
+/// between calls. While the frame is incomplete, headers already validated are not rescanned;
+/// once it is whole, one build pass reads each header line again (a few bytes) and copies each
+/// payload exactly once.
 class ReplyParser {
  public:
   explicit ReplyParser(ProtocolLimits limits = {});
