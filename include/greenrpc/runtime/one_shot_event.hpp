@@ -16,8 +16,15 @@ class Waiter;
 
 class OneShotEvent : public std::enable_shared_from_this<OneShotEvent> {
  public:
-  // Must be owned by a std::shared_ptr (set() keeps it alive while a wake is in flight).
-  static std::shared_ptr<OneShotEvent> create() { return std::shared_ptr<OneShotEvent>(new OneShotEvent); }
+  // Must be owned by a std::shared_ptr (set() keeps it alive while a wake is in flight). One
+  // allocation: the event and its control block together.
+  static std::shared_ptr<OneShotEvent> create() { return std::make_shared<OneShotEvent>(Key{}); }
+  struct Key {  // only create() can name it, so only create() can construct
+   private:
+    friend class OneShotEvent;
+    Key() = default;
+  };
+  explicit OneShotEvent(Key) {}
 
   void set();
   bool is_set() const;
@@ -25,7 +32,6 @@ class OneShotEvent : public std::enable_shared_from_this<OneShotEvent> {
   bool wait(Deadline deadline = Deadline::never());
 
  private:
-  OneShotEvent() = default;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   bool set_ = false;
