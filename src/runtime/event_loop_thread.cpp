@@ -35,14 +35,22 @@ EventLoopThread::EventLoopThread(std::string name) : state_(std::make_shared<Sta
     }
     started.set_value(&reactor);
     // The main fiber parks until asked to stop, then until every fiber it started is done.
-    while (!state->stopping || state->live_fibers > 0) {
-      Waiter waiter;
-      state->main_waiter = &waiter;
-      waiter.park();
-      state->main_waiter = nullptr;
+    for (;;) {
+      while (!state->stopping || state->live_fibers > 0) {
+        Waiter waiter;
+        state->main_waiter = &waiter;
+        waiter.park();
+        state->main_waiter = nullptr;
+      }
+      {
+        std::lock_guard lock(state->mutex);
+        state->alive = false;  // posts from now on are refused; the reactor dies with the thread
+      }
+      // A post() accepted after the last poll and before the line above still runs: its caller
+      // was told it would. If it started a fiber, wait for that one too.
+      reactor.poll(Clock::time_point::min());
+      if (state->live_fibers == 0) break;
     }
-    std::lock_guard lock(state->mutex);
-    state->alive = false;  // posts from now on are refused; the reactor dies with the thread
   });
   reactor_ = ready.get();
 }
