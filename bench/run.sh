@@ -358,7 +358,8 @@ done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- report -------------------------------------------------------------------------------------
-col() { printf '%s' "${RES[$1,$2]}" | awk -v k="$3" 'NF {print $k}'; }
+# med ARRAY WORKLOAD SIDE COLUMN: the median of one column over the runs of one side of a workload.
+med() { local -n runs=$1; printf '%s' "${runs[$2,$3]}" | awk -v k="$4" 'NF {print $k}' | median; }
 fmt_int() { printf "%'.0f" "$1" 2>/dev/null || printf '%s' "$1"; }
 CPU_MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 REDIS_VERSION=$(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/')
@@ -375,13 +376,13 @@ GREEN_LINE="greenrpc: commit $GIT_STATE with $GIT_DIRTY modified file(s) under s
   echo "| workload | redis cmd | redis ops/s | greenrpc ops/s | ratio greenrpc/redis | redis p50 / p99 ms | greenrpc p50 / p99 ms | server CPU redis / greenrpc | server CPU µs/op redis / greenrpc | redis-benchmark CPU (vs redis / vs greenrpc) |"
   echo "|---|---|---:|---:|---:|---|---|---|---|---|"
   for w in "${WORKLOADS[@]}"; do
-    rr=$(col "$w" redis 1 | median); gr=$(col "$w" greenrpc 1 | median)
+    rr=$(med RES "$w" redis 1); gr=$(med RES "$w" greenrpc 1)
     ratio=$(awk -v a="$gr" -v b="$rr" 'BEGIN { printf "%.2fx", a / b }')
-    rp50=$(col "$w" redis 2 | median); rp99=$(col "$w" redis 3 | median)
-    gp50=$(col "$w" greenrpc 2 | median); gp99=$(col "$w" greenrpc 3 | median)
-    rcpu=$(col "$w" redis 4 | median); gcpu=$(col "$w" greenrpc 4 | median)
-    rk=$(col "$w" redis 7 | median); gk=$(col "$w" greenrpc 7 | median)
-    ru=$(col "$w" redis 8 | median); gu=$(col "$w" greenrpc 8 | median)
+    rp50=$(med RES "$w" redis 2); rp99=$(med RES "$w" redis 3)
+    gp50=$(med RES "$w" greenrpc 2); gp99=$(med RES "$w" greenrpc 3)
+    rcpu=$(med RES "$w" redis 4); gcpu=$(med RES "$w" greenrpc 4)
+    rk=$(med RES "$w" redis 7); gk=$(med RES "$w" greenrpc 7)
+    ru=$(med RES "$w" redis 8); gu=$(med RES "$w" greenrpc 8)
     case $w in W1) desc="W1 add, -c 1 -P 1"; rname="INCRBY k 2" ;; W2) desc="W2 echo 1400 B, -c 50 -P 1"; rname="ECHO <payload>" ;; W3) desc="W3 echo 1400 B, -c 50 -P 16"; rname="ECHO <payload>" ;; esac
     echo "| $desc | $rname | $(fmt_int "$rr") | $(fmt_int "$gr") | **$ratio** | $rp50 / $rp99 | $gp50 / $gp99 | ${rcpu}% / ${gcpu}% | $ru / $gu | ${rk}% / ${gk}% |"
   done
@@ -406,7 +407,7 @@ GREEN_LINE="greenrpc: commit $GIT_STATE with $GIT_DIRTY modified file(s) under s
   echo "$GREEN_LINE Load average before/after: $LOAD_BEFORE / $LOAD_MID."
 } > "$WORK/report.md"
 
-scol() { printf '%s' "${SRES[$1,$2]}" | awk -v k="$3" 'NF {print $k}'; }
+declare -A SIGN_COST  # SIGN_COST[workload] = "server unsigned, server signed, client unsigned, client signed" µs/op
 [[ $RUN_SIGNED -eq 1 ]] && {
   echo "### Signed vs unsigned ($(date -u '+%Y-%m-%d %H:%M UTC'))"
   echo
@@ -415,14 +416,15 @@ scol() { printf '%s' "${SRES[$1,$2]}" | awk -v k="$3" 'NF {print $k}'; }
   echo "| workload | unsigned ops/s | signed ops/s | ratio signed/unsigned | unsigned p50 / p99 µs | signed p50 / p99 µs | server CPU unsigned / signed | server CPU µs/op unsigned / signed | load_generator CPU unsigned / signed | load_generator CPU µs/op unsigned / signed |"
   echo "|---|---:|---:|---:|---|---|---|---|---|---|"
   for w in "${SWORKLOADS[@]}"; do
-    ur=$(scol "$w" unsigned 1 | median); sr=$(scol "$w" signed 1 | median)
+    ur=$(med SRES "$w" unsigned 1); sr=$(med SRES "$w" signed 1)
     ratio=$(awk -v a="$sr" -v b="$ur" 'BEGIN { printf "%.2fx", a / b }')
-    up50=$(scol "$w" unsigned 2 | median); up99=$(scol "$w" unsigned 3 | median)
-    sp50=$(scol "$w" signed 2 | median); sp99=$(scol "$w" signed 3 | median)
-    ucpu=$(scol "$w" unsigned 4 | median); scpu=$(scol "$w" signed 4 | median)
-    ucl=$(scol "$w" unsigned 7 | median); scl=$(scol "$w" signed 7 | median)
-    uu=$(scol "$w" unsigned 8 | median); su=$(scol "$w" signed 8 | median)
-    uk=$(scol "$w" unsigned 9 | median); sk=$(scol "$w" signed 9 | median)
+    up50=$(med SRES "$w" unsigned 2); up99=$(med SRES "$w" unsigned 3)
+    sp50=$(med SRES "$w" signed 2); sp99=$(med SRES "$w" signed 3)
+    ucpu=$(med SRES "$w" unsigned 4); scpu=$(med SRES "$w" signed 4)
+    ucl=$(med SRES "$w" unsigned 7); scl=$(med SRES "$w" signed 7)
+    uu=$(med SRES "$w" unsigned 8); su=$(med SRES "$w" signed 8)
+    uk=$(med SRES "$w" unsigned 9); sk=$(med SRES "$w" signed 9)
+    SIGN_COST[$w]="$uu $su $uk $sk"
     case $w in W2s) desc="W2s echo 1400 B, 50 conns, pipeline 1" ;; W3s) desc="W3s echo 1400 B, 50 conns, pipeline 16" ;; esac
     echo "| $desc | $(fmt_int "$ur") | $(fmt_int "$sr") | **$ratio** | $up50 / $up99 | $sp50 / $sp99 | ${ucpu}% / ${scpu}% | $uu / $su | ${ucl}% / ${scl}% | $uk / $sk |"
   done
@@ -432,8 +434,7 @@ scol() { printf '%s' "${SRES[$1,$2]}" | awk -v k="$3" 'NF {print $k}'; }
   echo "| workload | signing cost server / load_generator µs | floor per side µs | above the floor server / load_generator µs | bound from the floor server / load_generator |"
   echo "|---|---:|---:|---:|---:|"
   for w in "${SWORKLOADS[@]}"; do
-    uu=$(scol "$w" unsigned 8 | median); su=$(scol "$w" signed 8 | median)
-    uk=$(scol "$w" unsigned 9 | median); sk=$(scol "$w" signed 9 | median)
+    read -r uu su uk sk <<< "${SIGN_COST[$w]}"
     awk -v w="$w" -v uu="$uu" -v su="$su" -v uk="$uk" -v sk="$sk" -v fs="${FLOOR_US[$SERVER_CPU]}" -v fc="${FLOOR_US[$CLIENT_CPU]}" 'BEGIN {
       printf "| %s | %+.2f / %+.2f | %.2f / %.2f | %+.2f / %+.2f | %.2fx / %.2fx |\n", w, su - uu, sk - uk, fs, fc,
         su - uu - fs, sk - uk - fc, uu / (uu + fs), uk / (uk + fc) }'
