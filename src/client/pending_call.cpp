@@ -34,10 +34,15 @@ void throw_remote_error(const std::string& line, const ErrorMap* errors) {
 }
 
 const protocol::RespValue& await_reply(PendingCall& call) {
-  if (!call.done->wait(call.deadline)) {
-    call.abandoned.store(true, std::memory_order_relaxed);
-    throw TimeoutError("call timed out");
-  }
+  struct Abandon {  // the caller stops waiting (timeout, cancellation): the I/O loop skips the call
+    PendingCall& c;
+    bool armed = true;
+    ~Abandon() {
+      if (armed) c.abandoned.store(true, std::memory_order_relaxed);
+    }
+  } abandon{call};
+  if (!call.done->wait(call.deadline)) throw TimeoutError("call timed out");
+  abandon.armed = false;
   if (call.failure) std::rethrow_exception(call.failure);
   if (call.reply.type == protocol::RespValue::Type::error) throw_remote_error(call.reply.str, call.errors.get());
   return call.reply;

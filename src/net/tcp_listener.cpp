@@ -63,6 +63,7 @@ std::unique_ptr<TcpStream> TcpListener::accept(Deadline deadline) {
     if (err == EAGAIN || err == EWOULDBLOCK) {
       auto r = reactor_->wait_fd(reg_, IoDirection::read, deadline);
       if (r == Waiter::Result::timed_out) throw TimeoutError("accept timed out");
+      throw_if_interrupted(r, "accept");
       continue;  // woken or cancelled: the loop condition tells
     }
     if (err == EINTR || err == ECONNABORTED) continue;

@@ -55,8 +55,10 @@ void TcpStream::wait(IoDirection dir, Deadline deadline, const char* op) {
     case Waiter::Result::timed_out:
       throw TimeoutError(std::string(op) + " timed out (" + peer_.to_string() + ")");
     case Waiter::Result::cancelled:
-      cancelled_ = true;
+      // The stream's own cancel() ends it for good; the fiber's CancelToken only ends this wait.
       throw CancelledError(std::string(op) + " cancelled (" + peer_.to_string() + ")");
+    case Waiter::Result::deadline_exceeded:
+      throw DeadlineExceededError(std::string(op) + ": the request's deadline passed (" + peer_.to_string() + ")");
   }
 }
 

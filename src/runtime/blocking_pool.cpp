@@ -11,14 +11,15 @@
 namespace greenrpc {
 
 struct BlockingPool::Impl {
-  static constexpr std::size_t kKeepIdle = 2;
-  static constexpr auto kIdleExit = std::chrono::seconds(30);
+  static constexpr auto kIdleExit = std::chrono::seconds(5);
 
   std::mutex mutex;
   std::condition_variable cv;
   std::deque<std::function<void()>> jobs;
   std::size_t threads = 0;
   std::size_t idle = 0;
+  std::size_t leases = 0;
+  std::uint64_t retire_round = 0;  // bumped when the last lease goes: idle threads exit
   std::size_t max_threads = std::max<std::size_t>(8, 4 * std::thread::hardware_concurrency());
 
   void worker() {
@@ -27,9 +28,10 @@ struct BlockingPool::Impl {
     for (;;) {
       while (jobs.empty()) {
         ++idle;
-        bool got = cv.wait_for(lock, kIdleExit, [&] { return !jobs.empty(); });
+        const std::uint64_t round = retire_round;
+        bool got = cv.wait_for(lock, kIdleExit, [&] { return !jobs.empty() || retire_round != round; });
         --idle;
-        if (!got && threads > kKeepIdle) {
+        if (!got || (jobs.empty() && retire_round != round)) {
           --threads;
           return;
         }
@@ -38,7 +40,12 @@ struct BlockingPool::Impl {
       jobs.pop_front();
       lock.unlock();
       job();  // jobs catch their own exceptions (run_blocking stores them for the fiber)
+      job = nullptr;
       lock.lock();
+      if (leases == 0 && jobs.empty()) {  // nobody left to use the pool
+        --threads;
+        return;
+      }
     }
   }
 };
@@ -71,5 +78,35 @@ std::size_t BlockingPool::threads() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->threads;
 }
+
+BlockingPool::Lease::Lease() {
+  Impl& impl = *instance().impl_;
+  std::lock_guard lock(impl.mutex);
+  ++impl.leases;
+}
+
+BlockingPool::Lease::~Lease() {
+  Impl& impl = *instance().impl_;
+  std::lock_guard lock(impl.mutex);
+  if (--impl.leases == 0) {
+    ++impl.retire_round;
+    impl.cv.notify_all();
+  }
+}
+
+namespace {
+thread_local const std::atomic<bool>* t_abandoned = nullptr;
+}
+
+bool run_blocking_abandoned() noexcept { return t_abandoned && t_abandoned->load(std::memory_order_relaxed); }
+
+namespace detail {
+void run_job_with(Deadline deadline, const std::atomic<bool>& abandoned, const std::function<void()>& job) {
+  ThreadDeadlineScope scope(deadline);
+  t_abandoned = &abandoned;
+  job();
+  t_abandoned = nullptr;
+}
+}  // namespace detail
 
 }  // namespace greenrpc

@@ -24,7 +24,11 @@ void EpollScheduler::awakened(boost::fibers::context* ctx) noexcept {
 boost::fibers::context* EpollScheduler::pick_next() noexcept {
   // Under sustained load the queue never empties and suspend_until() is never reached: poll
   // without sleeping every few picks so that sockets, timers and posted work still get served.
-  if (!ready_.empty() && ++picks_since_poll_ >= kPicksBetweenPolls) {
+  // Only on the dispatcher, which Boost queues behind the ready fibers once per round: polling
+  // from a suspending fiber could wake that very fiber (schedule() of the active context) and
+  // would run posted tasks on a handler's stack.
+  if (!ready_.empty() && ++picks_since_poll_ >= kPicksBetweenPolls &&
+      boost::fibers::context::active()->is_context(boost::fibers::type::dispatcher_context)) {
     picks_since_poll_ = 0;
     reactor_->poll(Clock::time_point::min());
   }

@@ -1,53 +1,36 @@
 #include "greenrpc/runtime/fiber_deadline.hpp"
 
-#include <boost/fiber/context.hpp>
-#include <unordered_map>
-
+#include "greenrpc/runtime/fiber_properties.hpp"
 #include "greenrpc/runtime/reactor.hpp"
 
 namespace greenrpc {
 namespace {
-
-// Only fibers inside a scope have an entry; a thread serving requests without deadlines never
-// touches the map.
-std::unordered_map<void*, Deadline>& deadlines() {
-  thread_local std::unordered_map<void*, Deadline> map;
-  return map;
+thread_local Deadline t_job_deadline;  // a run_blocking pool thread's inherited deadline
 }
-
-void* this_fiber() noexcept {
-  return Reactor::current() ? static_cast<void*>(boost::fibers::context::active()) : nullptr;
-}
-
-}  // namespace
 
 Deadline current_fiber_deadline() noexcept {
-  void* fiber = this_fiber();
-  if (!fiber) return Deadline::never();
-  auto& map = deadlines();
-  if (map.empty()) return Deadline::never();
-  auto it = map.find(fiber);
-  return it == map.end() ? Deadline::never() : it->second;
+  if (!Reactor::current()) return t_job_deadline;
+  FiberProperties* props = FiberProperties::current();
+  return props ? props->deadline : Deadline::never();
 }
 
 FiberDeadlineScope::FiberDeadlineScope(Deadline deadline) {
   if (deadline.is_never()) return;
-  fiber_ = this_fiber();
-  if (!fiber_) return;
-  auto& map = deadlines();
-  auto [it, inserted] = map.try_emplace(fiber_, deadline);
-  previous_ = inserted ? Deadline::never() : it->second;
-  if (!inserted) it->second = earliest(it->second, deadline);
+  FiberProperties* props = FiberProperties::current(/*create=*/true);
+  if (!props) return;
+  previous_ = props->deadline;
+  props->deadline = earliest(previous_, deadline);
   active_ = true;
 }
 
 FiberDeadlineScope::~FiberDeadlineScope() {
   if (!active_) return;
-  auto& map = deadlines();
-  if (previous_.is_never())
-    map.erase(fiber_);
-  else
-    map[fiber_] = previous_;
+  if (FiberProperties* props = FiberProperties::current()) props->deadline = previous_;
 }
+
+namespace detail {
+ThreadDeadlineScope::ThreadDeadlineScope(Deadline deadline) : previous_(t_job_deadline) { t_job_deadline = deadline; }
+ThreadDeadlineScope::~ThreadDeadlineScope() { t_job_deadline = previous_; }
+}  // namespace detail
 
 }  // namespace greenrpc

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "greenrpc/runtime/log.hpp"
 #include "greenrpc/runtime/one_shot_event.hpp"
 
 namespace greenrpc {
@@ -9,28 +10,36 @@ namespace greenrpc {
 struct FiberGroup::State {  // loop thread only
   std::size_t live = 0;
   std::vector<std::shared_ptr<OneShotEvent>> joiners;  // set when `live` drops to zero
+  void fiber_done() {
+    if (--live > 0) return;
+    for (auto& joiner : joiners) joiner->set();
+    joiners.clear();
+  }
 };
 
 FiberGroup::FiberGroup(EventLoopThread& loop) : loop_(loop), state_(std::make_shared<State>()) {}
 
-FiberGroup::~FiberGroup() { join(); }
+FiberGroup::~FiberGroup() { join(Waiter::Interrupt::ignore); }
 
 void FiberGroup::spawn(std::function<void()> fn) {
   // Counted on the loop thread before the fiber exists, so a join() posted after this call
   // (posts run in order) always sees it.
   auto start = [state = state_, &loop = loop_, fn = std::move(fn)]() mutable {
     ++state->live;
-    loop.spawn_fiber([state, fn = std::move(fn)] {
-      struct Done {
-        State& s;
-        ~Done() {
-          if (--s.live > 0) return;
-          for (auto& joiner : s.joiners) joiner->set();
-          s.joiners.clear();
-        }
-      } done{*state};
-      fn();
-    });
+    bool started = false;
+    try {
+      loop.spawn_fiber([state, fn = std::move(fn)] {
+        struct Done {
+          std::shared_ptr<State> s;
+          ~Done() { s->fiber_done(); }
+        } done{state};
+        fn();
+      });
+      started = true;
+    } catch (const std::exception& e) {
+      log_line(LogLevel::error, std::string("FiberGroup: cannot start a fiber: ") + e.what());
+    }
+    if (!started) state->fiber_done();  // no stack: the count must not stay raised
   };
   if (loop_.on_this_thread()) {
     start();
@@ -39,7 +48,7 @@ void FiberGroup::spawn(std::function<void()> fn) {
   }
 }
 
-void FiberGroup::join() {
+void FiberGroup::join(Waiter::Interrupt interrupt) {
   auto idle = OneShotEvent::create();
   auto check = [state = state_, idle] {
     if (state->live == 0) {
@@ -53,7 +62,7 @@ void FiberGroup::join() {
   } else if (!loop_.post(check)) {
     return;  // the loop has ended, and with it every fiber it ran
   }
-  idle->wait();
+  idle->wait(Deadline::never(), interrupt);
 }
 
 }  // namespace greenrpc

@@ -1,5 +1,6 @@
 #include "greenrpc/runtime/one_shot_event.hpp"
 
+#include "greenrpc/runtime/errors.hpp"
 #include "greenrpc/runtime/reactor.hpp"
 #include "greenrpc/runtime/waiter.hpp"
 
@@ -29,7 +30,7 @@ bool OneShotEvent::is_set() const {
   return set_;
 }
 
-bool OneShotEvent::wait(Deadline deadline) {
+bool OneShotEvent::wait(Deadline deadline, Waiter::Interrupt interrupt) {
   if (Reactor* reactor = Reactor::current()) {
     Waiter waiter;
     {
@@ -41,11 +42,15 @@ bool OneShotEvent::wait(Deadline deadline) {
     }
     // No other fiber of this thread runs between unlocking and parking, so a set() from this
     // thread cannot slip in between; one from another thread arrives as a posted task.
-    waiter.park(deadline);
-    std::lock_guard lock(mutex_);
-    fiber_waiter_ = nullptr;
-    fiber_reactor_ = nullptr;
-    return set_;
+    Waiter::Result result = waiter.park(deadline, interrupt);
+    {
+      std::lock_guard lock(mutex_);
+      fiber_waiter_ = nullptr;
+      fiber_reactor_ = nullptr;
+      if (set_) return true;
+    }
+    throw_if_interrupted(result, "wait");
+    return false;
   }
   std::unique_lock lock(mutex_);
   if (deadline.is_never()) {

@@ -1,9 +1,15 @@
 #include "greenrpc/runtime/reactor.hpp"
 
+#include "greenrpc/runtime/cancel_token.hpp"
+#include "greenrpc/runtime/errors.hpp"
+#include "greenrpc/runtime/fiber_properties.hpp"
+#include "greenrpc/runtime/log.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <boost/fiber/context.hpp>
+#include <cassert>
 #include <cerrno>
 #include <system_error>
 
@@ -58,6 +64,7 @@ void Reactor::wake_up() noexcept {
 }
 
 FdRegistration Reactor::add_fd(int fd) {
+  assert(on_owner_thread());
   std::uint32_t index;
   if (!free_slots_.empty()) {
     index = free_slots_.back();
@@ -91,6 +98,7 @@ Reactor::Slot* Reactor::slot_for(const FdRegistration& reg) {
 }
 
 void Reactor::cancel_fd(const FdRegistration& reg) {
+  assert(on_owner_thread());
   Slot* slot = slot_for(reg);
   if (!slot) return;
   if (Waiter* w = std::exchange(slot->reader, nullptr)) w->cancel();
@@ -98,6 +106,7 @@ void Reactor::cancel_fd(const FdRegistration& reg) {
 }
 
 void Reactor::remove_fd(FdRegistration& reg) {
+  assert(on_owner_thread());
   Slot* slot = slot_for(reg);
   if (slot) {
     // close() would silently drop the fd from epoll and strand a parked fiber: wake it first.
@@ -111,6 +120,7 @@ void Reactor::remove_fd(FdRegistration& reg) {
 }
 
 Waiter::Result Reactor::wait_fd(const FdRegistration& reg, IoDirection dir, Deadline deadline) {
+  assert(on_owner_thread());
   Slot* slot = slot_for(reg);
   if (!slot) return Waiter::Result::cancelled;
   Waiter waiter;
@@ -137,7 +147,17 @@ void Reactor::run_posted() {
     std::lock_guard lock(post_mutex_);
     running_.swap(posted_);
   }
-  for (auto& task : running_) task();
+  for (auto& task : running_) {
+    // Tasks run on the dispatcher inside a noexcept scheduler call: an escaping exception
+    // would terminate the process. Record only; nothing here parks.
+    try {
+      task();
+    } catch (const std::exception& e) {
+      log_line(LogLevel::error, std::string("posted task failed: ") + e.what());
+    } catch (...) {
+      log_line(LogLevel::error, "posted task failed with a non-standard exception");
+    }
+  }
   running_.clear();
 }
 
@@ -195,16 +215,32 @@ Waiter::~Waiter() {
   if (timer_hook_.is_linked()) reactor_->timers_.erase(reactor_->timers_.iterator_to(*this));
 }
 
-Waiter::Result Waiter::park(Deadline deadline) {
+Waiter::Result Waiter::park(Deadline deadline, Interrupt interrupt) {
   Reactor* reactor = Reactor::current();
   if (!reactor) throw std::logic_error("greenrpc::Waiter::park called outside a greenrpc runtime thread");
-  if (deadline.expired()) return Result::timed_out;
+  boost::fibers::context* self = boost::fibers::context::active();
+  assert(!self->is_context(boost::fibers::type::dispatcher_context) && "park from a posted task");
+  CancelToken* token = nullptr;
+  bool inherited = false;
+  if (interrupt == Interrupt::honour) {
+    if (FiberProperties* props = FiberProperties::current()) {
+      token = props->token.get();
+      if (token && token->cancelled()) return Result::cancelled;
+      if (props->deadline.time_point() < deadline.time_point()) {
+        deadline = props->deadline;
+        inherited = true;
+      }
+    }
+  }
+  if (deadline.expired()) return inherited ? Result::deadline_exceeded : Result::timed_out;
   reactor_ = reactor;
-  ctx_ = boost::fibers::context::active();
+  ctx_ = self;
   if (!deadline.is_never()) {
     due_ = deadline.time_point();
+    due_inherited_ = inherited;
     reactor->timers_.insert(*this);
   }
+  if (token) token->parked_.push_back(*this);
   ctx_->suspend();
   return result_;
 }
@@ -212,10 +248,20 @@ Waiter::Result Waiter::park(Deadline deadline) {
 bool Waiter::resume(Result why) {
   if (ctx_ == nullptr) return false;
   if (timer_hook_.is_linked()) reactor_->timers_.erase(reactor_->timers_.iterator_to(*this));
+  cancel_hook_.unlink();
   boost::fibers::context* ctx = std::exchange(ctx_, nullptr);
+  if (why == Result::timed_out && due_inherited_) why = Result::deadline_exceeded;
   result_ = why;
-  boost::fibers::context::active()->schedule(ctx);
+  boost::fibers::context* active = boost::fibers::context::active();
+  assert(active != ctx && "waking the fiber that is suspending");  // reactor polls run on the dispatcher
+  active->schedule(ctx);
   return true;
+}
+
+void throw_if_interrupted(Waiter::Result result, const char* what) {
+  if (result == Waiter::Result::cancelled) throw CancelledError(std::string(what) + " cancelled");
+  if (result == Waiter::Result::deadline_exceeded)
+    throw DeadlineExceededError(std::string(what) + ": the request's deadline passed");
 }
 
 }  // namespace greenrpc

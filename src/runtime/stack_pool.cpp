@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -28,7 +29,16 @@ StackCache& cache() {
   return *c;
 }
 
+std::atomic<long>& injected_failures() {
+  static std::atomic<long> n{0};
+  return n;
+}
+
 }  // namespace
+
+void GuardedStackPool::fail_next_allocations_for_testing(long n) noexcept {
+  injected_failures().store(n, std::memory_order_relaxed);
+}
 
 GuardedStackPool::GuardedStackPool(std::size_t stack_size) noexcept {
   std::size_t page = page_size();
@@ -51,9 +61,17 @@ boost::context::stack_context GuardedStackPool::allocate() {
     }
   }
   if (!base) {
+    if (injected_failures().load(std::memory_order_relaxed) > 0 &&
+        injected_failures().fetch_sub(1, std::memory_order_relaxed) > 0)
+      throw std::bad_alloc();
+    // Each stack is two mappings (the guard page splits it): at vm.max_map_count (65530 by
+    // default) mmap or mprotect fails with ENOMEM, around 30,000 fibers.
     base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (base == MAP_FAILED) throw std::bad_alloc();
-    ::mprotect(base, page_size(), PROT_NONE);  // guard page at the low end: stacks grow down
+    if (::mprotect(base, page_size(), PROT_NONE) != 0) {  // guard page at the low end: stacks grow down
+      ::munmap(base, total);
+      throw std::bad_alloc();  // a stack without its guard page is not handed out
+    }
   }
   boost::context::stack_context sctx;
   sctx.size = total;

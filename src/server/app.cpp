@@ -28,7 +28,7 @@ Server App::start_background(const ServerOptions& options) {
 
 void App::run(const ServerOptions& options) {
   // Block the signals before the workers start so that they inherit the mask and only this
-  // thread receives them, through sigwait.
+  // thread receives them, through sigtimedwait.
   sigset_t stop_signals, previous;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -36,12 +36,39 @@ void App::run(const ServerOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
   {
     Server server = start_background(options);
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    GREENRPC_LOG(info, std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
-    server.stop();
+    {
+      std::lock_guard lock(def_->running_mutex);
+      def_->running = &server;
+    }
+    // Wait in 50 ms slices: a signal, or request_stop() from a handler or another thread.
+    const timespec slice{0, 50'000'000};
+    int sig = -1;
+    while (sig < 0 && !server.stop_requested()) {
+      siginfo_t info;
+      sig = sigtimedwait(&stop_signals, &info, &slice);
+    }
+    if (sig > 0) GREENRPC_LOG(warn, std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+    server.request_stop();
+    // A second SIGINT/SIGTERM during the grace period skips the rest of it.
+    while (server.running()) {
+      siginfo_t info;
+      if (sigtimedwait(&stop_signals, &info, &slice) > 0) {
+        GREENRPC_LOG(warn, "second stop signal: skipping the rest of the grace period");
+        server.skip_grace();
+      }
+    }
+    {
+      std::lock_guard lock(def_->running_mutex);
+      def_->running = nullptr;
+    }
+    server.stop();  // waits for the background stop to finish
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+}
+
+void App::request_stop() {
+  std::lock_guard lock(def_->running_mutex);
+  if (def_->running) def_->running->request_stop();
 }
 
 }  // namespace greenrpc

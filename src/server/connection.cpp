@@ -51,6 +51,13 @@ void Connection::cut() {
   stream_->cancel();
 }
 
+std::string Connection::describe_running(Clock::time_point now) const {
+  if (running_command_.empty()) return {};
+  return " conn=" + std::to_string(info_.id) + " peer=" + info_.peer.to_string() + " command=" +
+         std::string(running_command_) + " running_ms=" +
+         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - running_since_).count());
+}
+
 void Connection::run() noexcept {
   std::string failure;  // recorded in catch blocks, logged after them
   try {
@@ -204,7 +211,10 @@ bool Connection::run(std::span<const std::string_view> args, Deadline deadline, 
   request.set_deadline(deadline);
   HandlerCall call{args.subspan(1), info_, request, core_.options().decode_limits, scratch_, out_};
   FiberDeadlineScope scope(deadline);  // calls the handler makes inherit it
+  running_command_ = route->command->info->name;
+  running_since_ = Clock::now();
   route->command->handler(call);
+  running_command_ = {};
   return true;
 }
 

@@ -26,6 +26,8 @@ class Connection {
   void drain();
   // Immediate stop: wake any parked read or write with CancelledError.
   void cut();
+  // " conn=<id> peer=<addr> command=<name> running_ms=<age>" for a request still running, else "".
+  std::string describe_running(Clock::time_point now) const;
 
 
  private:
@@ -46,6 +48,8 @@ class Connection {
   std::string scratch_;
   Clock::time_point arrived_;     // when the bytes being processed were read
   std::size_t read_hint_ = 4096;  // free space asked of the buffer before each read
+  std::string_view running_command_;  // the user command running now (registry-owned name)
+  Clock::time_point running_since_;
   bool idle_ = false;      // parked in read with nothing buffered
   bool draining_ = false;
   bool cut_ = false;

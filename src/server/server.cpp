@@ -26,6 +26,13 @@ void Server::stop() {
 void Server::stop(std::chrono::milliseconds grace) {
   if (core_) core_->stop(grace);
 }
+void Server::request_stop() {
+  if (core_) core_->request_stop();
+}
+bool Server::stop_requested() const { return core_ && core_->stop_requested(); }
+void Server::skip_grace() {
+  if (core_) core_->skip_grace();
+}
 std::size_t Server::connections() const { return core_ ? core_->open_connections.load() : 0; }
 
 }  // namespace greenrpc

@@ -25,7 +25,36 @@ ServerCore::ServerCore(std::shared_ptr<const AppDefinition> app, ServerOptions o
   }
 }
 
-ServerCore::~ServerCore() { stop(options_.grace_period); }
+ServerCore::~ServerCore() {
+  stop(options_.grace_period);
+  if (stopper_.joinable()) {
+    if (stopper_.get_id() == std::this_thread::get_id())
+      stopper_.detach();  // the stopper held the last reference: it ends right after this
+    else
+      stopper_.join();
+  }
+}
+
+namespace {
+thread_local ServerCore* t_serving_core = nullptr;
+}
+
+ServerCore* ServerCore::serving_on_this_thread() noexcept { return t_serving_core; }
+void ServerCore::set_serving_on_this_thread(ServerCore* core) noexcept { t_serving_core = core; }
+
+void ServerCore::request_stop() {
+  if (stop_requested_.exchange(true)) return;
+  // The stopper thread keeps the core alive; a stop() or destructor running meanwhile waits on
+  // the lifecycle mutex and finds the work done.
+  std::lock_guard lock(skip_mutex_);
+  stopper_ = std::thread([self = shared_from_this()] { self->stop(self->options_.grace_period); });
+}
+
+void ServerCore::skip_grace() {
+  std::lock_guard lock(skip_mutex_);
+  skip_grace_ = true;
+  skip_cv_.notify_all();
+}
 
 std::uint64_t ServerCore::total_commands() const noexcept {
   std::uint64_t sum = 0;
@@ -65,27 +94,65 @@ void ServerCore::start() {
 }
 
 void ServerCore::stop(std::chrono::milliseconds grace) {
+  if (t_serving_core == this)
+    throw std::logic_error("greenrpc: Server::stop() called from one of the server's own handlers would wait for "
+                           "itself; call request_stop() instead");
   std::lock_guard lock(lifecycle_mutex_);
   if (stopped_ || workers_.empty()) return;
   stopped_ = true;
-  // 1. Stop accepting; idle connections close now, busy ones after their current batch.
+  stop_requested_ = true;
+  const Deadline grace_end = Deadline::after(grace);
+  // 1. Stop accepting. Idle connections close now; requests received but not started are
+  //    answered SHUTTING_DOWN; running ones get the grace period.
   std::vector<std::shared_ptr<OneShotEvent>> drained;
   for (auto& w : workers_) {
     drained.push_back(OneShotEvent::create());
     w->drain(drained.back());
   }
-  Deadline grace_end = Deadline::after(grace);
-  bool clean = true;
-  for (auto& d : drained) clean = d->wait(grace_end) && clean;
-  // 2. Past the grace period: cut whatever is left (parked reads/writes fail at once).
+  auto all_drained = [&](Deadline until, bool skippable) {
+    for (auto& d : drained) {
+      for (;;) {
+        if (skippable) {
+          std::unique_lock skip(skip_mutex_);
+          if (skip_grace_) return false;
+        }
+        // Slices, so a second signal (skip_grace) ends the grace period within 20 ms.
+        const Deadline slice = skippable ? earliest(until, Deadline::after(std::chrono::milliseconds(20))) : until;
+        if (d->wait(slice, Waiter::Interrupt::ignore)) break;
+        if (until.expired()) return false;
+      }
+    }
+    return true;
+  };
+  bool clean = all_drained(grace_end, /*skippable=*/true);
+  // 2. Past the grace period: cancel what still runs (handlers' waits end with CancelledError,
+  //    their callers get an error reply) and cut the connections.
+  const Deadline hard_end = Deadline::after(options_.stop_timeout);
   if (!clean) {
-    GREENRPC_LOG(warn, "grace period over: cutting remaining connections");
+    GREENRPC_LOG(warn, "grace period over: cancelling the requests still running");
     for (auto& w : workers_) w->cut_connections();
-    for (auto& d : drained) d->wait();
+    clean = all_drained(hard_end, /*skippable=*/false);
   }
-  // 3. The threads end once their fibers have returned.
-  for (auto& w : workers_) w->join();
+  // 3. The threads end once their fibers have returned. A worker whose handler is stuck in code
+  //    greenrpc cannot interrupt (a busy loop, a blocking call outside run_blocking, a lock of
+  //    another kind) is left running, detached, and leaked with this core: stop() returns.
+  std::vector<std::unique_ptr<Worker>> stuck;
+  for (auto& w : workers_) {
+    if (!w->join_within(hard_end)) {
+      w->log_stuck();
+      stuck.push_back(std::move(w));
+    }
+  }
   workers_.clear();
+  if (!stuck.empty()) {
+    GREENRPC_LOG(error, std::to_string(stuck.size()) + " worker thread(s) still busy " +
+                            std::to_string(options_.stop_timeout.count()) +
+                            " ms after their requests were cancelled: left running, detached");
+    // Their fibers use this core and its workers: keep both alive for as long as the process.
+    auto* leaked = new std::vector<std::unique_ptr<Worker>>(std::move(stuck));
+    for (auto& w : *leaked) w->abandon();
+    if (auto self = weak_from_this().lock()) new std::shared_ptr<ServerCore>(std::move(self));
+  }
   running_ = false;
   std::string failure;
   for (const auto& hook : app_->on_shutdown) {

@@ -3,7 +3,9 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -24,14 +26,23 @@ struct Route {
   BuiltinFn builtin = nullptr;
 };
 
-class ServerCore {
+class ServerCore : public std::enable_shared_from_this<ServerCore> {
  public:
   ServerCore(std::shared_ptr<const AppDefinition> app, ServerOptions options);
   ~ServerCore();
 
   // Runs the startup hooks, starts the workers and their listeners. Throws if it cannot listen.
   void start();
+  // See Server::stop(): bounded by grace + options().stop_timeout.
   void stop(std::chrono::milliseconds grace);
+  // stop() on a thread of the core's own; returns at once.
+  void request_stop();
+  bool stop_requested() const noexcept { return stop_requested_.load(); }
+  // Ends the grace period of a stop in progress now.
+  void skip_grace();
+  // The core whose worker runs on the calling thread (set by each worker's thread), else null.
+  static ServerCore* serving_on_this_thread() noexcept;
+  static void set_serving_on_this_thread(ServerCore* core) noexcept;
 
   std::uint16_t port() const noexcept { return port_; }
   bool running() const noexcept { return running_.load(); }
@@ -62,6 +73,11 @@ class ServerCore {
   std::atomic<bool> running_{false};
   std::mutex lifecycle_mutex_;
   bool stopped_ = false;
+  std::atomic<bool> stop_requested_{false};
+  std::thread stopper_;  // request_stop()'s; joined by the destructor
+  std::mutex skip_mutex_;
+  std::condition_variable skip_cv_;
+  bool skip_grace_ = false;
   Clock::time_point started_at_ = Clock::now();
 };
 

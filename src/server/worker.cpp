@@ -9,7 +9,9 @@
 namespace greenrpc {
 
 Worker::Worker(ServerCore& core, unsigned index)
-    : core_(core), index_(index), loop_("greenrpc-w" + std::to_string(index)) {}
+    : core_(core), index_(index), loop_("greenrpc-w" + std::to_string(index)) {
+  loop_.post([core = &core_] { ServerCore::set_serving_on_this_thread(core); });
+}
 
 Worker::~Worker() { join(); }
 
@@ -79,5 +81,26 @@ void Worker::cut_connections() {
 }
 
 void Worker::join() { loop_.stop(); }
+
+bool Worker::join_within(Deadline deadline) { return loop_.stop_within(deadline); }
+
+void Worker::abandon() { loop_.abandon(); }
+
+void Worker::log_stuck() {
+  auto report = std::make_shared<std::string>();
+  auto answered = OneShotEvent::create();
+  const bool posted = loop_.post([this, report, answered] {
+    const auto now = Clock::now();
+    for (Connection* c : connections_) *report += c->describe_running(now);
+    answered->set();
+  });
+  if (posted && answered->wait(Deadline::after(std::chrono::milliseconds(100)), Waiter::Interrupt::ignore)) {
+    GREENRPC_LOG(error, "worker " + std::to_string(index_) + " still busy:" + (report->empty() ? std::string(" no request") : *report));
+  } else if (posted) {
+    GREENRPC_LOG(error, "worker " + std::to_string(index_) +
+                            " does not answer: a handler blocks its thread (a busy loop, or a blocking call "
+                            "outside run_blocking)");
+  }
+}
 
 }  // namespace greenrpc

@@ -28,6 +28,13 @@ class Worker {
   void cut_connections();
   // Ends the thread (waits for its fibers to return).
   void join();
+  // join(), bounded: false when fibers still run at `deadline` (see abandon()).
+  bool join_within(Deadline deadline);
+  // Logs each request still running (command, connection, age); when the thread does not answer
+  // within 100 ms (a handler blocks it), says so.
+  void log_stuck();
+  // Lets a thread that did not end run on, detached. This worker must then never be destroyed.
+  void abandon();
 
   // Commands run on this worker. Written only by its own thread, so the per-request increment
   // never contends with the other workers (a shared counter would bounce between cores).

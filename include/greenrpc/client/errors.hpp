@@ -63,11 +63,8 @@ class AuthError : public Error {
   using Error::Error;
 };
 
-// The server answered DEADLINE_EXCEEDED: the call's deadline passed before its handler ran.
-class DeadlineExceededError : public TimeoutError {
- public:
-  using TimeoutError::TimeoutError;
-};
+// DeadlineExceededError (runtime/errors.hpp): the server answered DEADLINE_EXCEEDED, or the
+// calling handler's own deadline passed while the call waited.
 
 // The reply could not be decoded as the expected result type.
 class ReplyTypeError : public Error {

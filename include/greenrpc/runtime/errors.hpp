@@ -17,7 +17,15 @@ class TimeoutError : public Error {
   using Error::Error;
 };
 
-// The operation was abandoned because its runtime, server or connection is shutting down.
+// The deadline of the request being served passed: inherited by a wait inside a handler (or a
+// fiber or run_blocking job it started), or answered by a server as DEADLINE_EXCEEDED.
+class DeadlineExceededError : public TimeoutError {
+ public:
+  using TimeoutError::TimeoutError;
+};
+
+// The operation was abandoned because its runtime, server or connection is shutting down, or
+// the request it served was cancelled.
 class CancelledError : public Error {
  public:
   using Error::Error;

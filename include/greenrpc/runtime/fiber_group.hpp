@@ -6,13 +6,17 @@
 #include <memory>
 
 #include "greenrpc/runtime/event_loop_thread.hpp"
+#include "greenrpc/runtime/waiter.hpp"
 
 namespace greenrpc {
 
 class FiberGroup {
  public:
   explicit FiberGroup(EventLoopThread& loop);
-  ~FiberGroup();  // join()
+  // join(), uninterruptible. It may park the calling fiber: never let a FiberGroup (or an object
+  // owning one, such as a Client on a shared loop) be destroyed by stack unwinding in a fiber —
+  // Boost 1.74 corrupts the exception state when a fiber switches during unwinding.
+  ~FiberGroup();
   FiberGroup(const FiberGroup&) = delete;
   FiberGroup& operator=(const FiberGroup&) = delete;
 
@@ -21,10 +25,13 @@ class FiberGroup {
   // Waits until every fiber spawned so far has returned: blocks a plain thread, parks a fiber.
   // Any number of threads and fibers may wait at once.
   // Not from one of the group's own fibers, nor from a task posted to the loop (not a fiber).
-  // Returns at once if the loop has already ended (its fibers have, then, too).
-  void join();
+  // Returns at once if the loop has already ended (its fibers have, then, too). A waiting fiber
+  // ends its wait on cancellation or its inherited deadline (CancelledError, DeadlineExceededError).
+  void join() { join(Waiter::Interrupt::honour); }
 
  private:
+  void join(Waiter::Interrupt interrupt);
+
   struct State;
   EventLoopThread& loop_;
   std::shared_ptr<State> state_;

@@ -8,11 +8,11 @@
 #include <mutex>
 
 #include "greenrpc/runtime/deadline.hpp"
+#include "greenrpc/runtime/waiter.hpp"
 
 namespace greenrpc {
 
 class Reactor;
-class Waiter;
 
 class OneShotEvent : public std::enable_shared_from_this<OneShotEvent> {
  public:
@@ -28,8 +28,10 @@ class OneShotEvent : public std::enable_shared_from_this<OneShotEvent> {
 
   void set();
   bool is_set() const;
-  // True when set, false when the deadline passed first.
-  bool wait(Deadline deadline = Deadline::never());
+  // True when set, false when the deadline passed first. A waiting fiber also ends its wait
+  // when its CancelToken is cancelled (CancelledError) or its inherited deadline passes
+  // (DeadlineExceededError) — unless `interrupt` is Interrupt::ignore. Set wins over both.
+  bool wait(Deadline deadline = Deadline::never(), Waiter::Interrupt interrupt = Waiter::Interrupt::honour);
 
  private:
   mutable std::mutex mutex_;

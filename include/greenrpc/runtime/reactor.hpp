@@ -65,6 +65,18 @@ class Reactor {
     if (Slot* slot = slot_for(reg); slot && !slot->hung_up) slot->read_ready = false;
   }
 
+  // Fibers started on this thread through greenrpc (spawn, EventLoopThread::spawn_fiber) that
+  // have not returned yet. Owner thread only.
+  void fiber_started() noexcept { ++live_fibers_; }
+  void fiber_ended() noexcept {
+    if (--live_fibers_ == 0 && fibers_done_) fibers_done_->wake();
+  }
+  std::size_t live_fibers() const noexcept { return live_fibers_; }
+  // Wakes `w` (once) when the count drops to zero; null to stop watching.
+  void watch_fibers_done(Waiter* w) noexcept { fibers_done_ = w; }
+  // True on this reactor's own thread (debug assertions of owner-only calls use it).
+  bool on_owner_thread() const noexcept { return current() == this; }
+
   // Runs one round: ready fds, expired timers, posted tasks. `until` bounds the sleep (may
   // return early). Called by the scheduler.
   void poll(Clock::time_point until);
@@ -97,6 +109,9 @@ class Reactor {
   std::vector<std::uint32_t> free_slots_;
   TimerSet timers_;
   std::vector<epoll_event> events_;
+
+  std::size_t live_fibers_ = 0;
+  Waiter* fibers_done_ = nullptr;
 
   std::mutex post_mutex_;
   std::vector<std::function<void()>> posted_;

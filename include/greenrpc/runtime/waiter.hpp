@@ -4,6 +4,11 @@
 //
 // Exactly one of {wake, timeout, cancel} resumes a parked fiber: the per-waiter state makes a
 // second event a no-op, so a fiber is never scheduled twice (see boost-fiber-pitfalls.md).
+//
+// An interruptible park (the default) also honours the fiber's FiberProperties: it ends with
+// `cancelled` when the fiber's CancelToken is cancelled (or already was), and with
+// `deadline_exceeded` when the fiber's inherited deadline passes before the park's own one.
+#include <boost/intrusive/list_hook.hpp>
 #include <boost/intrusive/set_hook.hpp>
 
 #include "greenrpc/runtime/deadline.hpp"
@@ -15,26 +20,33 @@ class context;
 namespace greenrpc {
 
 class Reactor;
+class CancelToken;
 
 class Waiter {
  public:
-  enum class Result { woken, timed_out, cancelled };
+  enum class Result { woken, timed_out, cancelled, deadline_exceeded };
+  enum class Interrupt { honour, ignore };
 
   Waiter() = default;
   Waiter(const Waiter&) = delete;
   Waiter& operator=(const Waiter&) = delete;
   ~Waiter();
 
-  // Parks the calling fiber. Must run on a greenrpc runtime thread.
-  Result park(Deadline deadline = Deadline::never());
+  // Parks the calling fiber. Must run on a greenrpc runtime thread, in a fiber (not in a task
+  // posted to the reactor). `Interrupt::ignore` is for waits that must end on their own terms
+  // (destructors joining their fibers, a loop's main fiber).
+  Result park(Deadline deadline = Deadline::never(), Interrupt interrupt = Interrupt::honour);
 
   // Wakes the parked fiber. Same thread only; returns false when nobody is parked (already woken,
   // timed out, or never parked), which is harmless.
   bool wake() { return resume(Result::woken); }
   bool cancel() { return resume(Result::cancelled); }
 
+  using CancelHook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+
  private:
   friend class Reactor;
+  friend class CancelToken;
   bool resume(Result why);
 
   boost::fibers::context* ctx_ = nullptr;
@@ -44,6 +56,13 @@ class Waiter {
   // fiber's stack, so a timed park allocates nothing.
   boost::intrusive::set_member_hook<> timer_hook_;
   Clock::time_point due_{};
+  bool due_inherited_ = false;  // the timer is the fiber's inherited deadline, not the park's own
+  // In the fiber's CancelToken's list while parked (auto-unlinks when the waiter goes away).
+  CancelHook cancel_hook_;
 };
+
+// Throws for a park that ended by `cancelled` (CancelledError) or `deadline_exceeded`
+// (DeadlineExceededError), naming `what`; returns for `woken` and `timed_out`.
+void throw_if_interrupted(Waiter::Result result, const char* what);
 
 }  // namespace greenrpc

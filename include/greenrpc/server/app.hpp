@@ -9,6 +9,7 @@
 #include <any>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ struct AppDefinition {
   std::function<std::any()> make_state;
   std::vector<std::function<void()>> on_startup;
   std::vector<std::function<void()>> on_shutdown;
+  // The server App::run() is serving, for App::request_stop().
+  std::mutex running_mutex;
+  Server* running = nullptr;
 };
 
 class App {
@@ -82,8 +86,12 @@ class App {
   App& on_startup(std::function<void()> hook);
   App& on_shutdown(std::function<void()> hook);
 
-  // Serves until SIGINT or SIGTERM, then stops gracefully. Runs the hooks.
+  // Serves until SIGINT or SIGTERM (or request_stop()), then stops gracefully — Server::stop()'s
+  // bounded sequence; a second signal skips the rest of the grace period. Runs the hooks.
   void run(const ServerOptions& options = {});
+  // Makes run() stop and return; returns at once. Thread-safe: from a handler (an admin
+  // "shutdown" command) or any thread. No effect when run() is not serving.
+  void request_stop();
   // Starts serving in background threads and returns at once. Throws if it cannot listen.
   Server start_background(const ServerOptions& options = {});
 

@@ -19,8 +19,13 @@ struct ServerOptions {
   unsigned workers = 1;
   // Connections beyond this get "-ERR max number of clients reached" and are closed.
   std::size_t max_connections = 10'000;
-  // stop(): time given to in-flight requests before connections are cut.
+  // stop(): time given to running requests to finish once accepting stopped. Requests received
+  // but not started are answered SHUTTING_DOWN at once (the greenrpc client resends them).
   std::chrono::milliseconds grace_period{5'000};
+  // stop(): after the grace period the requests still running are cancelled (their waits end
+  // with CancelledError); this long after that, stop() returns whatever they do, logging each
+  // one still stuck. stop() always returns within grace_period + stop_timeout (plus a little).
+  std::chrono::milliseconds stop_timeout{1'000};
   // A connection silent for this long is closed (0: never).
   std::chrono::milliseconds idle_timeout{0};
   // A reply that cannot be written within this time closes the connection (slow readers).

@@ -21,11 +21,21 @@ class Server {
   // The port actually listened on (useful when port 0 was asked).
   std::uint16_t port() const;
   bool running() const;
-  // Stops accepting, lets in-flight requests finish within the grace period (default: the
-  // options' grace_period), closes every connection, runs the shutdown hooks, joins the threads.
-  // Thread-safe and idempotent. Must not be called from one of the server's own handlers.
+  // Stops accepting, lets running requests finish within the grace period (default: the
+  // options' grace_period), answers requests not yet started with SHUTTING_DOWN, then cancels
+  // what still runs, and returns at the latest options().stop_timeout later whatever handlers
+  // do (logging those still stuck); runs the shutdown hooks and joins the threads.
+  // Thread-safe and idempotent. From one of the server's own handlers it would wait for itself:
+  // it throws std::logic_error there — use request_stop().
   void stop();
   void stop(std::chrono::milliseconds grace);
+  // Starts stop() in the background and returns at once: from a handler (an admin "shutdown"
+  // command) or any thread. Idempotent. A later stop() or the destructor waits for it.
+  void request_stop();
+  // Ends the grace period of a stop in progress now (a second SIGTERM under App::run).
+  void skip_grace();
+  // True once a stop was asked for (stop(), request_stop(), a handler's RequestContext).
+  bool stop_requested() const;
   // Open connections right now, across workers.
   std::size_t connections() const;
 
