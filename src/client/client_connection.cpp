@@ -42,7 +42,11 @@ std::chrono::milliseconds backoff(const ClientOptions& o, std::size_t attempt) {
 
 ClientConnection::ClientConnection(FiberGroup& fibers, std::string host, std::uint16_t port,
                                    const ClientOptions& options)
-    : fibers_(fibers), host_(std::move(host)), port_(port), options_(options) {
+    : ClientConnection(fibers, host, port, options, std::make_unique<TcpConnector>(host, port)) {}
+
+ClientConnection::ClientConnection(FiberGroup& fibers, std::string host, std::uint16_t port,
+                                   const ClientOptions& options, std::unique_ptr<Connector> connector)
+    : fibers_(fibers), host_(std::move(host)), port_(port), options_(options), connector_(std::move(connector)) {
   if (!options_.auth_secret.empty()) key_.emplace(options_.auth_secret);
   fibers_.spawn([this] { writer_loop(); });
 }
@@ -63,6 +67,7 @@ void ClientConnection::shutdown() {
   if (writer_waiter_) writer_waiter_->wake();
   if (pause_waiter_) pause_waiter_->wake();
   if (link_) link_->stream->cancel();
+  connector_->cancel();  // a connect (or the stream's own handshake) in progress
   if (connecting_) connecting_->cancel();
   auto error = std::make_exception_ptr(CancelledError("client is closed"));
   for (auto& call : outbox_) fail(*call, error);
@@ -118,12 +123,12 @@ Deadline ClientConnection::latest_waiting_deadline() const {
 
 std::exception_ptr ClientConnection::connect_once() {
   const Deadline deadline = Deadline::after(options_.connect_timeout);
-  std::unique_ptr<TcpStream> stream;
+  std::unique_ptr<ByteStream> stream;
   auto link = std::make_shared<Link>();
   std::exception_ptr error;
   try {
-    stream = TcpStream::connect(host_, port_, deadline);
-    connecting_ = stream.get();  // shutdown() may cancel the handshake
+    stream = connector_->connect(deadline);  // resolves, connects, runs the stream's handshake
+    connecting_ = stream.get();  // shutdown() may cancel the exchange below
     // Handshake, pipelined: AUTH, CLIENT SETNAME, NONCE (when signing); replies in order.
     std::string frame;
     std::vector<int> expected;  // 0 AUTH, 1 SETNAME, 2 NONCE
@@ -151,7 +156,11 @@ std::exception_ptr ClientConnection::connect_once() {
       std::size_t next = 0;
       while (next < expected.size()) {
         std::size_t n = stream->read_some(in.prepare(), deadline);
-        if (n == 0) throw ConnectError("connection to " + Endpoint{host_, port_}.to_string() + " closed during handshake", 0);
+        if (n == 0)
+          throw ConnectError("connection to " + Endpoint{host_, port_}.to_string() +
+                                 (stream->end_of_stream() == EndOfStream::abrupt ? " reset" : " closed") +
+                                 " during handshake",
+                             0);
         in.commit(n);
         protocol::RespValue reply;
         while (next < expected.size() && in.size() > 0) {
@@ -259,6 +268,10 @@ void ClientConnection::write_batch(const std::shared_ptr<Link>& link) {
       rest.remove_prefix(n);
       link->written_bytes += n;
     }
+    // Taken is not yet sent for a stream that holds bytes (TLS): push them on before waiting for
+    // replies. Counted already, so a failure here leaves them "may have run" — never resent
+    // unless idempotent.
+    if (link->stream->has_unflushed()) link->stream->flush(Deadline::after(options_.write_timeout));
   } catch (const TimeoutError&) {
     failure = "the server took no request bytes for " + std::to_string(options_.write_timeout.count()) + " ms";
   } catch (const std::exception& e) {
@@ -307,7 +320,7 @@ void ClientConnection::reader_loop(std::shared_ptr<Link> link) {
     for (;;) {
       std::size_t n = link->stream->read_some(in.prepare(), Deadline::never());
       if (n == 0) {
-        failure = "closed by the server";
+        failure = link->stream->end_of_stream() == EndOfStream::abrupt ? "reset by the server" : "closed by the server";
         break;
       }
       in.commit(n);

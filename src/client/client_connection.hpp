@@ -13,7 +13,7 @@
 #include "greenrpc/client/options.hpp"
 #include "greenrpc/client/pending_call.hpp"
 #include "greenrpc/envelope/hmac_key.hpp"
-#include "greenrpc/net/tcp_stream.hpp"
+#include "greenrpc/net/connector.hpp"
 #include "greenrpc/runtime/fiber_group.hpp"
 #include "greenrpc/runtime/waiter.hpp"
 
@@ -21,21 +21,27 @@ namespace greenrpc::detail {
 
 class ClientConnection {
  public:
+  // Connects to host:port over plain TCP (a TcpConnector).
   ClientConnection(FiberGroup& fibers, std::string host, std::uint16_t port, const ClientOptions& options);
+  // Connects through `connector` (e.g. TLS); host and port name the server in messages.
+  ClientConnection(FiberGroup& fibers, std::string host, std::uint16_t port, const ClientOptions& options,
+                   std::unique_ptr<Connector> connector);
 
   // Loop thread only.
   void enqueue(std::shared_ptr<PendingCall> call);
   void shutdown();
 
  private:
-  // One TCP connection's lifetime: its stream, its signing context, and the calls written to it.
+  // One connection's lifetime: its stream, its signing context, and the calls written to it.
   struct Link {
-    std::unique_ptr<TcpStream> stream;
+    std::unique_ptr<ByteStream> stream;
     std::string nonce;       // the server's, when signing
     std::uint64_t seq = 0;   // last sequence number sent
     std::deque<std::shared_ptr<PendingCall>> inflight;
     std::uint64_t queued_bytes = 0;   // request bytes handed to the writer so far
-    std::uint64_t written_bytes = 0;  // of those, taken by the kernel: the rest never left
+    // Of those, taken by the stream (ByteStream::write_some): committed, so they may have reached
+    // the server; the rest provably never did.
+    std::uint64_t written_bytes = 0;
     bool broken = false;
   };
 
@@ -49,7 +55,8 @@ class ClientConnection {
   Deadline latest_waiting_deadline() const;
   // A back-off pause of the writer fiber; shutdown() ends it early (new calls do not).
   void pause_until(Deadline deadline);
-  // Writes wire_ to the link, counting what the kernel took; breaks the link when that fails.
+  // Writes wire_ to the link, counting what the stream took, and flushes what the stream holds;
+  // breaks the link when that fails.
   void write_batch(const std::shared_ptr<Link>& link);
   // Appends one call's frame (array header, envelope when needed, body) to `wire`.
   void append_frame(std::string& wire, Link& link, PendingCall& call);
@@ -65,7 +72,8 @@ class ClientConnection {
   const ClientOptions& options_;
   std::optional<HmacKey> key_;
   std::shared_ptr<Link> link_;
-  TcpStream* connecting_ = nullptr;  // during connect()'s handshake
+  std::unique_ptr<Connector> connector_;
+  ByteStream* connecting_ = nullptr;  // during connect_once()'s AUTH/SETNAME/NONCE exchange
   std::vector<std::shared_ptr<PendingCall>> outbox_;
   std::string wire_;
   std::vector<std::string_view> elements_;

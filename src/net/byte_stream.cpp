@@ -14,7 +14,10 @@ void ByteStream::write_all(std::span<const std::string_view> parts, Deadline dea
       ++part;
       offset = 0;
     }
-    if (part == parts.size()) return;
+    if (part == parts.size()) {
+      if (has_unflushed()) flush(deadline);
+      return;
+    }
     const std::size_t count = std::min(kWindow, parts.size() - part);
     std::copy_n(parts.begin() + static_cast<std::ptrdiff_t>(part), count, window);
     window[0].remove_prefix(offset);

@@ -6,10 +6,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 
 #include "address.hpp"
+#include "stream_checks.hpp"
 #include "greenrpc/net/errors.hpp"
 #include "greenrpc/runtime/errors.hpp"
 
@@ -32,20 +34,50 @@ TcpStream::TcpStream(int fd, Endpoint peer) : fd_(fd), peer_(std::move(peer)), r
 
 TcpStream::~TcpStream() { close(); }
 
+void TcpStream::check_owner() const {
+  assert(Reactor::current() == reactor_ && "greenrpc::ByteStream used off its owner thread");
+}
+
+void TcpStream::throw_if_cancelled(const char* op) const {
+  if (cancelled_ || fd_ < 0)
+    throw CancelledError(std::string(op) + " on a cancelled stream (" + peer_.to_string() + ")");
+}
+
 void TcpStream::close() {
   if (fd_ < 0) return;
+  check_owner();
   reactor_->remove_fd(reg_);  // wakes parked fibers before the fd number can be reused
   ::close(fd_);
   fd_ = -1;
 }
 
 void TcpStream::cancel() {
+  check_owner();
   cancelled_ = true;
   reactor_->cancel_fd(reg_);
 }
 
 void TcpStream::shutdown_write() {
+  check_owner();
   if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
+void TcpStream::handshake(Deadline) {
+  check_owner();
+  GREENRPC_ONE_AT_A_TIME(reading_);
+  GREENRPC_ONE_AT_A_TIME(writing_);
+  throw_if_cancelled("handshake");
+}
+
+void TcpStream::shutdown(Deadline) {
+  check_owner();
+  GREENRPC_ONE_AT_A_TIME(writing_);
+  throw_if_cancelled("shutdown");
+  // Nothing is held in this process: the kernel queues the FIN behind every byte sendmsg took.
+  if (::shutdown(fd_, SHUT_WR) != 0) {
+    int err = errno;
+    throw IoError("shutdown of " + peer_.to_string() + ": " + errno_text(err), err);
+  }
 }
 
 void TcpStream::wait(IoDirection dir, Deadline deadline, const char* op) {
@@ -63,26 +95,39 @@ void TcpStream::wait(IoDirection dir, Deadline deadline, const char* op) {
 }
 
 std::size_t TcpStream::read_some(std::span<char> buf, Deadline deadline) {
+  check_owner();
+  assert(!buf.empty() && "read_some into an empty buffer: 0 would read as end of stream");
+  GREENRPC_ONE_AT_A_TIME(reading_);
   for (;;) {
-    if (cancelled_ || fd_ < 0) throw CancelledError("read on a cancelled stream (" + peer_.to_string() + ")");
+    throw_if_cancelled("read");
     // Not ready only after a short read with no event since: the socket was empty then, and a
     // recv now would only say EAGAIN. Park first.
     if (!reactor_->read_ready(reg_)) wait(IoDirection::read, deadline, "read");
     ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
     if (n > 0 && static_cast<std::size_t>(n) < buf.size())
       reactor_->clear_read_ready(reg_);  // the same fiber, no switch: no event slips in between
-    if (n >= 0) return static_cast<std::size_t>(n);
+    if (n > 0) return static_cast<std::size_t>(n);
+    if (n == 0) {
+      // A recv after a reported reset also says 0: the first verdict stays.
+      if (eof_ == EndOfStream::open) eof_ = EndOfStream::orderly;
+      return 0;
+    }
     int err = errno;
     if (err == EAGAIN || err == EWOULDBLOCK) {
       wait(IoDirection::read, deadline, "read");
     } else if (err != EINTR) {
-      if (err == ECONNRESET) return 0;  // a reset peer is gone, like an orderly close
+      if (err == ECONNRESET) {  // a reset peer is gone, like an orderly close, but say how
+        eof_ = EndOfStream::abrupt;
+        return 0;
+      }
       throw IoError("read from " + peer_.to_string() + ": " + errno_text(err), err);
     }
   }
 }
 
 std::size_t TcpStream::write_some(std::span<const std::string_view> parts, Deadline deadline) {
+  check_owner();
+  GREENRPC_ONE_AT_A_TIME(writing_);
   constexpr std::size_t kMaxIov = 64;
   iovec iov[kMaxIov];
   std::size_t count = 0;
@@ -97,7 +142,9 @@ std::size_t TcpStream::write_some(std::span<const std::string_view> parts, Deadl
   msg.msg_iov = iov;
   msg.msg_iovlen = count;
   for (;;) {
-    if (cancelled_ || fd_ < 0) throw CancelledError("write on a cancelled stream (" + peer_.to_string() + ")");
+    throw_if_cancelled("write");
+    // What sendmsg accepted is in the kernel's send queue, which delivers it or fails the
+    // connection; what it did not accept never left: exactly ByteStream's "taken".
     ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (n >= 0) return static_cast<std::size_t>(n);
     int err = errno;
@@ -110,9 +157,16 @@ std::size_t TcpStream::write_some(std::span<const std::string_view> parts, Deadl
 }
 
 std::unique_ptr<TcpStream> TcpStream::connect(const std::string& host, std::uint16_t port, Deadline deadline) {
+  return connect(host, port, deadline, nullptr, nullptr);
+}
+
+std::unique_ptr<TcpStream> TcpStream::connect(const std::string& host, std::uint16_t port, Deadline deadline,
+                                              ByteStream** attempt, const bool* cancelled) {
   const Endpoint target{host, port};
   int last_error = 0;
-  for (const auto& addr : net_detail::resolve(host, port, false, deadline)) {
+  auto addresses = net_detail::resolve(host, port, false, deadline);
+  for (const auto& addr : addresses) {
+    if (cancelled && *cancelled) throw CancelledError("connect to " + target.to_string() + " cancelled");
     int fd = ::socket(addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
       last_error = errno;
@@ -124,11 +178,18 @@ std::unique_ptr<TcpStream> TcpStream::connect(const std::string& host, std::uint
       last_error = errno;
       continue;
     }
+    if (attempt) *attempt = stream.get();
+    bool timed_out = false;
     try {
       stream->wait(IoDirection::write, deadline, "connect");
     } catch (const TimeoutError&) {
-      throw ConnectError("connect to " + target.to_string() + " timed out", ETIMEDOUT);
+      timed_out = true;  // recorded only; CancelledError goes on up
+    } catch (...) {
+      if (attempt) *attempt = nullptr;
+      throw;
     }
+    if (attempt) *attempt = nullptr;
+    if (timed_out) throw ConnectError("connect to " + target.to_string() + " timed out", ETIMEDOUT);
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
