@@ -280,8 +280,11 @@ void ClientConnection::write_batch(const std::shared_ptr<Link>& link) {
   if (!failure.empty()) break_link(link, failure);
 }
 
-void ClientConnection::deliver(Link& link, PendingCall& call, protocol::RespValue reply, std::string_view raw) {
+void ClientConnection::deliver(Link& link, const std::shared_ptr<PendingCall>& call_ptr, protocol::RespValue reply,
+                               std::string_view raw) {
   using T = protocol::RespValue::Type;
+  PendingCall& call = *call_ptr;
+  protocol::RespValue value;
   if (key_) {
     const bool signed_shape = reply.type == T::array && reply.elements.size() == 2 &&
                               reply.elements[0].type == T::bulk_string && reply.elements[0].str.size() == 32;
@@ -304,11 +307,31 @@ void ClientConnection::deliver(Link& link, PendingCall& call, protocol::RespValu
       return fail(call, std::make_exception_ptr(AuthError(
                             "reply signature does not match: altered in transit, or the server signs with "
                             "another auth_secret")));
-    call.reply = std::move(reply.elements[1]);
+    value = std::move(reply.elements[1]);
   } else {
-    call.reply = std::move(reply);
+    value = std::move(reply);
   }
+  if (value.type == T::error && value.str.starts_with(error_code::shutting_down) &&
+      (value.str.size() == error_code::shutting_down.size() || value.str[error_code::shutting_down.size()] == ' '))
+    return resend_refused(link, call_ptr, std::move(value));
+  call.reply = std::move(value);
   call.done->set();  // a timed-out (abandoned) call's late reply goes nowhere
+}
+
+void ClientConnection::resend_refused(Link& link, const std::shared_ptr<PendingCall>& call, protocol::RespValue reply) {
+  constexpr unsigned kMaxRefusals = 3;  // successors that keep stopping: give up with their answer
+  if (!link.refused) {
+    link.refused = true;
+    // New calls go to a new connection; this one only waits for the replies still owed to it.
+    if (link_.get() == &link) link_.reset();
+    GREENRPC_LOG(debug, "server " + Endpoint{host_, port_}.to_string() + " is shutting down: resending elsewhere");
+  }
+  if (closing_ || call->abandoned.load(std::memory_order_relaxed) || ++call->refusals >= kMaxRefusals) {
+    call->reply = std::move(reply);
+    return call->done->set();
+  }
+  outbox_.push_back(call);
+  if (writer_waiter_) writer_waiter_->wake();
 }
 
 void ClientConnection::reader_loop(std::shared_ptr<Link> link) {
@@ -331,7 +354,7 @@ void ClientConnection::reader_loop(std::shared_ptr<Link> link) {
         if (link->inflight.empty()) throw IoError("reply received with no request in flight", 0);
         std::shared_ptr<PendingCall> call = std::move(link->inflight.front());
         link->inflight.pop_front();
-        deliver(*link, *call, std::move(reply), std::string_view(in.data().data(), r.consumed));
+        deliver(*link, call, std::move(reply), std::string_view(in.data().data(), r.consumed));
         in.consume(r.consumed);
         reply = {};
       }
@@ -359,7 +382,8 @@ void ClientConnection::break_link(const std::shared_ptr<Link>& link, const std::
   std::exception_ptr lost;
   unsigned resend_attempts = 0;  // the most sends among possibly-run calls going again
   for (auto& call : link->inflight) {
-    if (call->wire_end > link->written_bytes) {
+    // Never fully sent, or sent after a request the server refused as it stopped: never ran.
+    if (call->wire_end > link->written_bytes || link->refused) {
       if (closing_) {
         fail(*call, std::make_exception_ptr(CancelledError("client is closed")));
       } else {

@@ -43,6 +43,9 @@ class ClientConnection {
     // the server; the rest provably never did.
     std::uint64_t written_bytes = 0;
     bool broken = false;
+    // The server answered SHUTTING_DOWN: it starts nothing more on this connection, so every call
+    // still in flight here never ran, whatever the kernel took.
+    bool refused = false;
   };
 
   void writer_loop();
@@ -62,7 +65,9 @@ class ClientConnection {
   void append_frame(std::string& wire, Link& link, PendingCall& call);
   // The reply as the caller should see it, after checking its signature.
   // `raw` is the reply's bytes as received (its signature covers them).
-  void deliver(Link& link, PendingCall& call, protocol::RespValue reply, std::string_view raw);
+  void deliver(Link& link, const std::shared_ptr<PendingCall>& call, protocol::RespValue reply, std::string_view raw);
+  // A SHUTTING_DOWN answer: the call goes again on a new connection (the server's successor).
+  void resend_refused(Link& link, const std::shared_ptr<PendingCall>& call, protocol::RespValue reply);
   void break_link(const std::shared_ptr<Link>& link, const std::string& why);
   static void fail(PendingCall& call, std::exception_ptr error);
 

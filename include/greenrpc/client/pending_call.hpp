@@ -26,6 +26,7 @@ struct PendingCall {
   Deadline deadline;          // the tighter of the call's timeout and the calling handler's deadline
   bool idempotent = false;
   unsigned attempts = 0;      // sends that reached a server and were lost there (counted when lost)
+  unsigned refusals = 0;      // SHUTTING_DOWN answers: sends a stopping server did not start
   std::uint64_t wire_end = 0; // where its frame ends in its connection's byte stream
   std::uint64_t seq = 0;      // signed: sequence number of the latest send
   std::shared_ptr<const ErrorMap> errors;

@@ -15,5 +15,11 @@ inline constexpr std::string_view generic = "ERR";                          // R
 inline constexpr std::string_view auth_error = "AUTH_ERROR";                // signing: missing, wrong, replayed
 inline constexpr std::string_view deadline_exceeded = "DEADLINE_EXCEEDED";  // the caller's deadline passed
 inline constexpr std::string_view rpc_error = "RPC_ERROR";                  // greenrpc::RpcError from a handler
+// The server is stopping and did not start this request (nor, on this connection, any later
+// one): it never ran, and the greenrpc client resends it on a new connection.
+inline constexpr std::string_view shutting_down = "SHUTTING_DOWN";
+// The request was running when the server cancelled it (its grace period ended): it may have
+// partly run.
+inline constexpr std::string_view cancelled = "CANCELLED";
 
 }  // namespace greenrpc::error_code
