@@ -18,6 +18,7 @@
 #include "greenrpc/codec/command.hpp"
 #include "greenrpc/server/command_registry.hpp"
 #include "greenrpc/server/handler.hpp"
+#include "greenrpc/server/move_only_any.hpp"
 #include "greenrpc/server/options.hpp"
 #include "greenrpc/server/server.hpp"
 
@@ -28,7 +29,7 @@ struct AppDefinition {
   CommandRegistry registry;
   // (user, password) → auth value; empty std::any means rejected. Unset: AUTH is refused.
   std::function<std::any(std::string_view user, std::string_view password)> authenticate;
-  std::function<std::any()> make_state;
+  std::function<MoveOnlyAny()> make_state;
   std::vector<std::function<void()>> on_startup;
   std::vector<std::function<void()>> on_shutdown;
 };
@@ -73,10 +74,13 @@ class App {
   // authenticates the connection (Auth<T> / AuthRequired<T> then see it), nullopt refuses it.
   template <class F>
   App& auth(F fn);
-  // Per-connection state: `fn()` returns a T, made when a connection opens (ConnState<T>).
+  // Per-connection state: `fn()` returns a T, made when a connection opens (ConnState<T>). T
+  // may be move-only; it is built in place from fn()'s result, so it need not even be movable.
   template <class F>
   App& state_factory(F fn) {
-    def_->make_state = [fn = std::move(fn)]() -> std::any { return std::any(fn()); };
+    static_assert(std::is_invocable_v<F&>, "the state factory takes no arguments");
+    static_assert(!std::is_void_v<std::invoke_result_t<F&>>, "the state factory must return the state");
+    def_->make_state = [fn = std::move(fn)]() mutable { return MoveOnlyAny::from_factory(fn); };
     return *this;
   }
   App& on_startup(std::function<void()> hook);

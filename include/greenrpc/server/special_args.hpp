@@ -3,7 +3,8 @@
 //   greenrpc::Auth<T>          the connection's auth value, maybe empty
 //   greenrpc::AuthRequired<T>  the auth value; the command answers PERMISSION_DENIED, before any
 //                              argument is decoded, when the connection has not authenticated
-//   greenrpc::ConnState<T>     mutable per-connection state made by App::state_factory
+//   greenrpc::ConnState<T>     mutable per-connection state made by App::state_factory; T may be
+//                              move-only (a std::unique_ptr member) or even immovable
 //   const RequestContext&      peer address, connection id, deadline
 #include <any>
 #include <stdexcept>
@@ -48,7 +49,7 @@ class AuthRequired {
 template <class T>
 class ConnState {
  public:
-  explicit ConnState(ConnectionInfo& conn) : value_(std::any_cast<T>(&conn.state)) {
+  explicit ConnState(ConnectionInfo& conn) : value_(conn.state.get_if<T>()) {
     if (!value_)
       throw std::logic_error("greenrpc::ConnState: no connection state of the requested type; "
                              "register one with App::state_factory");
