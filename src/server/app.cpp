@@ -1,14 +1,59 @@
 #include "greenrpc/server/app.hpp"
 
+#include <cxxabi.h>
 #include <pthread.h>
 #include <signal.h>
+
+#include <cstdlib>
+#include <stdexcept>
 
 #include "greenrpc/runtime/log.hpp"
 #include "server_core.hpp"
 
 namespace greenrpc {
 
+namespace {
+
+// The C++ name of `type` as a user wrote it: demangled, std::string for libstdc++'s spelling.
+std::string cxx_type_name(const std::type_info& type) {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : type.name();
+  std::free(demangled);
+  static const std::string long_string = "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >";
+  for (auto at = name.find(long_string); at != std::string::npos; at = name.find(long_string, at))
+    name.replace(at, long_string.size(), "std::string");
+  return name;
+}
+
+std::string parameter_name(const AuthParameter& p) {
+  return std::string(p.required ? "greenrpc::AuthRequired<" : "greenrpc::Auth<") + cxx_type_name(*p.value_type) + ">";
+}
+
+}  // namespace
+
 App::App() : def_(std::make_shared<AppDefinition>()) {}
+
+void App::check_auth_parameter(const AuthParameter& p, const std::type_info* auth_value_type) {
+  if (!auth_value_type || *auth_value_type == *p.value_type) return;
+  throw std::invalid_argument(
+      "greenrpc: command '" + p.command + "' takes " + parameter_name(p) + ", but the app's auth function " +
+      "authenticates with " + cxx_type_name(*auth_value_type) + " values: the two types must be the same, or the " +
+      (p.required ? "command would answer PERMISSION_DENIED to every call, even after a good AUTH"
+                  : "handler would never see the auth value"));
+}
+
+void App::set_auth_value_type(const std::type_info& type) {
+  for (const AuthParameter& p : def_->auth_parameters) check_auth_parameter(p, &type);
+  def_->auth_value_type = &type;
+}
+
+void App::check_auth_function_present() const {
+  if (def_->authenticate) return;
+  for (const AuthParameter& p : def_->auth_parameters)
+    throw std::invalid_argument("greenrpc: command '" + p.command + "' takes " + parameter_name(p) +
+                                " but the app has no auth function; register one with App::auth");
+}
 
 App& App::on_startup(std::function<void()> hook) {
   def_->on_startup.push_back(std::move(hook));
@@ -21,6 +66,7 @@ App& App::on_shutdown(std::function<void()> hook) {
 }
 
 Server App::start_background(const ServerOptions& options) {
+  check_auth_function_present();
   auto core = std::make_shared<ServerCore>(def_, options);
   core->start();
   return Server(std::move(core));

@@ -9,7 +9,7 @@ USER_COMMANDS = sorted([
     "add", "echo", "concat", "user_roundtrip", "describe_user", "optional_int", "bytes_roundtrip", "bytes_len",
     "next_color", "swap_pair", "half", "negate", "inc_u8", "sum_list", "map_total", "int64_identity", "noop",
     "noop_arg", "fail", "custom_fail", "whoami", "maybe_user", "secret_add", "incr_counter", "sleep_ms",
-    "info_ctx", "worker_index", "mixed", "whoami_id", "wrong_state",
+    "info_ctx", "worker_index", "mixed", "wrong_state",
 ])
 BUILTINS = ["ping", "quit", "auth", "hello", "nonce", "echo", "client", "select", "info", "command"]
 

@@ -2,9 +2,12 @@
 // greenrpc::Bytes: binary blob vocabulary type, msgpack BIN on the wire.
 
 #include <compare>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,6 +16,12 @@
 #include <msgpack.hpp>
 
 namespace greenrpc {
+
+/// One byte of a blob: char, signed/unsigned char, char8_t or std::byte (cv-qualified or not).
+template <typename T>
+concept byte_like = std::same_as<std::remove_cv_t<T>, char> || std::same_as<std::remove_cv_t<T>, signed char> ||
+                    std::same_as<std::remove_cv_t<T>, unsigned char> || std::same_as<std::remove_cv_t<T>, char8_t> ||
+                    std::same_as<std::remove_cv_t<T>, std::byte>;
 
 /// A binary blob. Encodes as msgpack BIN; decodes from BIN (and, leniently, STR).
 ///
@@ -31,6 +40,18 @@ struct Bytes {
     Bytes(const void* bytes, std::size_t size) : data(static_cast<const char*>(bytes), size) {}
     explicit Bytes(std::span<const std::byte> bytes)
         : data(reinterpret_cast<const char*>(bytes.data()), bytes.size()) {}
+    /// The bytes of [first, last), e.g. Bytes(vec.begin(), vec.end()) for a std::vector<std::uint8_t>
+    /// or Bytes(std::istreambuf_iterator<char>(in), {}). One copy when the range is contiguous.
+    template <std::input_iterator It, std::sentinel_for<It> End>
+        requires byte_like<std::iter_value_t<It>>
+    Bytes(It first, End last) {
+        if constexpr (std::contiguous_iterator<It> && std::sized_sentinel_for<End, It>) {
+            data.assign(reinterpret_cast<const char*>(std::to_address(first)), static_cast<std::size_t>(last - first));
+        } else {
+            if constexpr (std::sized_sentinel_for<End, It>) data.reserve(static_cast<std::size_t>(last - first));
+            for (; first != last; ++first) data.push_back(static_cast<char>(*first));
+        }
+    }
 
     [[nodiscard]] std::string_view view() const noexcept { return data; }
     [[nodiscard]] std::span<const std::byte> as_bytes() const noexcept {

@@ -14,22 +14,34 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 #include "greenrpc/codec/command.hpp"
 #include "greenrpc/server/command_registry.hpp"
 #include "greenrpc/server/handler.hpp"
+#include "greenrpc/server/move_only_any.hpp"
 #include "greenrpc/server/options.hpp"
 #include "greenrpc/server/server.hpp"
 
 namespace greenrpc {
+
+// An Auth<T> or AuthRequired<T> parameter of a registered command: T must be the auth value's
+// type, or the handler would never see the value.
+struct AuthParameter {
+  std::string command;
+  const std::type_info* value_type = nullptr;  // T
+  bool required = false;                       // AuthRequired<T> (else Auth<T>)
+};
 
 // Everything a running server needs from its App (shared, immutable once started).
 struct AppDefinition {
   CommandRegistry registry;
   // (user, password) → auth value; empty std::any means rejected. Unset: AUTH is refused.
   std::function<std::any(std::string_view user, std::string_view password)> authenticate;
-  std::function<std::any()> make_state;
+  const std::type_info* auth_value_type = nullptr;  // what `authenticate` returns; null when unset
+  std::vector<AuthParameter> auth_parameters;       // of every registered command
+  std::function<MoveOnlyAny()> make_state;
   std::vector<std::function<void()>> on_startup;
   std::vector<std::function<void()>> on_shutdown;
   // The server App::run() is serving, for App::request_stop().
@@ -75,12 +87,17 @@ class App {
 
   // The auth function: `fn(password)` or `fn(user, password)` returns std::optional<T>; a value
   // authenticates the connection (Auth<T> / AuthRequired<T> then see it), nullopt refuses it.
+  // T must be copyable. Throws std::invalid_argument if a registered command takes Auth<U> or
+  // AuthRequired<U> with U not T (and command() throws likewise when registered afterwards).
   template <class F>
   App& auth(F fn);
-  // Per-connection state: `fn()` returns a T, made when a connection opens (ConnState<T>).
+  // Per-connection state: `fn()` returns a T, made when a connection opens (ConnState<T>). T
+  // may be move-only; it is built in place from fn()'s result, so it need not even be movable.
   template <class F>
   App& state_factory(F fn) {
-    def_->make_state = [fn = std::move(fn)]() -> std::any { return std::any(fn()); };
+    static_assert(std::is_invocable_v<F&>, "the state factory takes no arguments");
+    static_assert(!std::is_void_v<std::invoke_result_t<F&>>, "the state factory must return the state");
+    def_->make_state = [fn = std::move(fn)]() mutable { return MoveOnlyAny::from_factory(fn); };
     return *this;
   }
   App& on_startup(std::function<void()> hook);
@@ -92,16 +109,44 @@ class App {
   // Makes run() stop and return; returns at once. Thread-safe: from a handler (an admin
   // "shutdown" command) or any thread. No effect when run() is not serving.
   void request_stop();
-  // Starts serving in background threads and returns at once. Throws if it cannot listen.
+  // Starts serving in background threads and returns at once. Throws if it cannot listen, and
+  // std::invalid_argument if a command takes Auth<T> / AuthRequired<T> but there is no auth().
   Server start_background(const ServerOptions& options = {});
 
   const CommandRegistry& registry() const { return def_->registry; }
 
  private:
+  // Throws std::invalid_argument naming both types if `parameter` cannot see values of the
+  // type `auth_value_type` (null: no auth function yet, nothing to check).
+  static void check_auth_parameter(const AuthParameter& parameter, const std::type_info* auth_value_type);
+  // Checks every registered command against the new auth value type, then records it.
+  void set_auth_value_type(const std::type_info& type);
+  // Throws std::invalid_argument if a command reads the auth value but there is no auth function.
+  void check_auth_function_present() const;
+
   std::shared_ptr<AppDefinition> def_;
 };
 
 // ---- template definitions ------------------------------------------------------------------
+
+namespace detail {
+template <class Tuple, std::size_t... I>
+std::vector<AuthParameter> auth_parameters_of(const std::string& command, std::index_sequence<I...>) {
+  std::vector<AuthParameter> found;
+  (
+      [&] {
+        using A = std::tuple_element_t<I, Tuple>;
+        if constexpr (is_auth_arg_v<A>) found.push_back(AuthParameter{command, &typeid(auth_value_t<A>), is_auth_required_v<A>});
+      }(),
+      ...);
+  return found;
+}
+// The Auth<T> / AuthRequired<T> parameters of a handler whose parameter types are `Tuple`.
+template <class Tuple>
+std::vector<AuthParameter> auth_parameters_of(const std::string& command) {
+  return auth_parameters_of<Tuple>(command, std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+}
+}  // namespace detail
 
 template <class F>
 App& App::command(std::string_view name, std::vector<std::string> arg_names, CommandTraits traits, F fn) {
@@ -119,8 +164,12 @@ App& App::command(std::string_view name, std::vector<std::string> arg_names, Com
     throw std::invalid_argument("greenrpc: command '" + info->name + "' has " + std::to_string(info->arity) +
                                 " wire arguments but " + std::to_string(arg_names.size()) + " names");
   info->arg_names = std::move(arg_names);
+  std::vector<AuthParameter> auth_parameters =
+      detail::auth_parameters_of<typename codec::function_traits<F>::raw_args>(info->name);
+  for (const AuthParameter& p : auth_parameters) check_auth_parameter(p, def_->auth_value_type);
   std::shared_ptr<const CommandInfo> shared = info;
   def_->registry.add(RegisteredCommand{shared, Bound(std::move(fn), shared)});
+  for (AuthParameter& p : auth_parameters) def_->auth_parameters.push_back(std::move(p));
   return *this;
 }
 
@@ -160,16 +209,28 @@ App& App::command(const Command<R(A...)>& decl, F fn) {
   return command(decl.name(), decl.arg_names(), decl.traits(), std::move(fn));
 }
 
+namespace detail {
+template <class F>
+using auth_result_t = typename std::conditional_t<std::is_invocable_v<F&, std::string_view, std::string_view>,
+                                         std::invoke_result<F&, std::string_view, std::string_view>,
+                                         std::invoke_result<F&, std::string_view>>::type;
+}  // namespace detail
+
 template <class F>
 App& App::auth(F fn) {
+  static_assert(std::is_invocable_v<F&, std::string_view, std::string_view> || std::is_invocable_v<F&, std::string_view>,
+                "auth function must take (password) or (user, password) as std::string_view");
+  // The value type T of the std::optional<T> (or other *-dereferenceable) the function returns.
+  using Value = std::remove_cvref_t<decltype(*std::declval<detail::auth_result_t<F>&>())>;
+  static_assert(std::is_copy_constructible_v<Value>,
+                "the auth value must be copyable (it is kept in std::any); wrap a move-only one in std::shared_ptr");
+  set_auth_value_type(typeid(Value));
   if constexpr (std::is_invocable_v<F&, std::string_view, std::string_view>) {
     def_->authenticate = [fn = std::move(fn)](std::string_view user, std::string_view password) -> std::any {
       auto v = fn(user, password);
       return v ? std::any(std::move(*v)) : std::any();
     };
   } else {
-    static_assert(std::is_invocable_v<F&, std::string_view>,
-                  "auth function must take (password) or (user, password) as std::string_view");
     def_->authenticate = [fn = std::move(fn)](std::string_view, std::string_view password) -> std::any {
       auto v = fn(password);
       return v ? std::any(std::move(*v)) : std::any();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "greenrpc/net/endpoint.hpp"
+#include "greenrpc/server/move_only_any.hpp"
 
 namespace greenrpc {
 
@@ -13,7 +14,7 @@ struct ConnectionInfo {
   Endpoint peer;
   unsigned worker = 0;
   std::any auth;        // the value returned by the App's auth function; empty until AUTH succeeds
-  std::any state;       // created by the App's state factory when the connection opens
+  MoveOnlyAny state;    // created by the App's state factory when the connection opens (may be move-only)
   std::string name;     // CLIENT SETNAME
   std::string nonce;    // 16 random bytes binding signed requests to this connection (NONCE)
   std::uint64_t last_seq = 0;  // highest sequence number of an accepted signed request

@@ -3,7 +3,10 @@
 //   greenrpc::Auth<T>          the connection's auth value, maybe empty
 //   greenrpc::AuthRequired<T>  the auth value; the command answers PERMISSION_DENIED, before any
 //                              argument is decoded, when the connection has not authenticated
-//   greenrpc::ConnState<T>     mutable per-connection state made by App::state_factory
+//   (For both, T must be the value type of App::auth's function: App::command and App::auth
+//   throw std::invalid_argument on a mismatch, and starting fails if there is no auth function.)
+//   greenrpc::ConnState<T>     mutable per-connection state made by App::state_factory; T may be
+//                              move-only (a std::unique_ptr member) or even immovable
 //   const RequestContext&      peer address, connection id, deadline
 #include <any>
 #include <stdexcept>
@@ -48,7 +51,7 @@ class AuthRequired {
 template <class T>
 class ConnState {
  public:
-  explicit ConnState(ConnectionInfo& conn) : value_(std::any_cast<T>(&conn.state)) {
+  explicit ConnState(ConnectionInfo& conn) : value_(conn.state.get_if<T>()) {
     if (!value_)
       throw std::logic_error("greenrpc::ConnState: no connection state of the requested type; "
                              "register one with App::state_factory");
@@ -78,5 +81,24 @@ inline constexpr bool is_special_arg_v =
 
 template <class A>
 inline constexpr bool is_auth_required_v = detail::is_instance<std::remove_cvref_t<A>, AuthRequired>::value;
+
+// A parameter that reads the connection's auth value: Auth<T> or AuthRequired<T>.
+template <class A>
+inline constexpr bool is_auth_arg_v =
+    detail::is_instance<std::remove_cvref_t<A>, Auth>::value || is_auth_required_v<A>;
+
+namespace detail {
+template <class A>
+struct auth_value_type;
+template <template <class> class Tmpl, class T>
+struct auth_value_type<Tmpl<T>> {
+  using type = std::remove_cv_t<T>;
+};
+}  // namespace detail
+
+// The T of an Auth<T> or AuthRequired<T> parameter: what the App's auth function must return.
+template <class A>
+  requires is_auth_arg_v<A>
+using auth_value_t = typename detail::auth_value_type<std::remove_cvref_t<A>>::type;
 
 }  // namespace greenrpc
