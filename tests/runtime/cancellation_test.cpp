@@ -496,23 +496,36 @@ TEST(Cancellation, TokenEndsATcpReadButNotTheStream) {
 // ---- 7. The loop counts greenrpc::spawn'd fibers -------------------------------------------------
 
 // Guards: EventLoopThread::stop() waits for a fiber started with greenrpc::spawn (Reactor's
-// live_fibers count), so its side effect is visible once stop returns.
+// live_fibers count): the loop keeps serving while it runs — a post() from it at its end is
+// accepted and run (Boost's scheduler would still finish a detached fiber at thread exit, but
+// with the loop already ended: posts refused) — and its side effect is visible once stop returns.
 TEST(Cancellation, StopWaitsForFibersStartedWithSpawn) {
-  EventLoopThread loop("test");
+  auto loop = std::make_unique<EventLoopThread>("test");
+  EventLoopThread* raw = loop.get();
   auto finished = std::make_shared<std::atomic<bool>>(false);
+  auto post_accepted = std::make_shared<std::atomic<bool>>(false);
+  auto post_ran = std::make_shared<std::atomic<bool>>(false);
   auto spawned = std::make_shared<std::promise<void>>();
   auto spawned_f = spawned->get_future();
-  loop.spawn_fiber([finished, spawned] {
-    spawn([finished] {
+  loop->spawn_fiber([raw, finished, post_accepted, post_ran, spawned] {
+    spawn([raw, finished, post_accepted, post_ran] {
       sleep_for(200ms);
+      auto ran = OneShotEvent::create();
+      *post_accepted = raw->post([ran, post_ran] {
+        *post_ran = true;
+        ran->set();
+      });
+      if (*post_accepted) ran->wait(Deadline::after(1s));
       *finished = true;
     });
     spawned->set_value();
   });
   ASSERT_EQ(spawned_f.wait_for(2s), std::future_status::ready);
   const auto t0 = Clock::now();
-  ASSERT_TRUE(loop.stop_within(Deadline::after(2s)));
+  ASSERT_TRUE(loop->stop_within(Deadline::after(2s)));
   EXPECT_TRUE(*finished) << "stop() returned before a greenrpc::spawn'd fiber ended";
+  EXPECT_TRUE(*post_accepted) << "the loop ended while a greenrpc::spawn'd fiber still ran";
+  EXPECT_TRUE(*post_ran);
   EXPECT_GE(Clock::now() - t0, 150ms);
 }
 

@@ -113,55 +113,69 @@ TEST(SchedulerInvariants, PostedTaskOnAnIdleLoopRunsOnTheDispatcher) {
 
 // ---- (b) timer and I/O due in the same poll round ------------------------------------------------
 
-// Guards: a waiter whose fd event and deadline are both due when the loop polls is resumed exactly
-// once (Waiter::resume's ctx_ exchange, the timer unlinked on the first resume). A second resume
-// would cut A's next park short (its following sleep ends early) or corrupt the ready queue (the
-// loop's further sleep/wake cycles would not complete).
-TEST(SchedulerInvariants, TimerAndIoDueTogetherResumeTheWaiterOnce) {
-  run_in_fiber([] {
+namespace {
+
+// What lands, besides A's own 20 ms deadline, while the blocker holds the thread.
+enum class Second {
+  io,               // the peer writes: the fd event and the timer are due in the same poll
+  posted_cancel_fd  // a task posted from another thread calls cancel_fd: it runs in the same
+                    // poll after run_timers, while slot->reader still points at A's waiter
+};
+
+// Fiber A parks on a read with a deadline ~20 ms away; a blocker fiber then holds the thread for
+// 60 ms without parking while a plain thread, at ~20 ms, makes the second event happen. When the
+// loop next polls, both are due. A must be resumed exactly once: a second resumption would cut
+// A's next park short (the sleep after it ends early) or corrupt the ready queue (the loop's
+// further sleep/wake cycles would not complete).
+void resume_once_when_two_events_coincide(Second second) {
+  run_in_fiber([second] {
     Reactor& reactor = *Reactor::current();
     SocketPair pair;
     ASSERT_TRUE(pair.ok());
     FdRegistration reg = reactor.add_fd(pair.fd[0]);
     auto blocker_ran = std::make_shared<std::atomic<bool>>(false);
-    // The blocker runs once A parks: it holds the thread for 60 ms without parking, so no poll
-    // happens until both A's 20 ms deadline and the peer's write (~20 ms) are due.
-    spawn([blocker_ran] {
+    spawn([blocker_ran] {  // runs once A parks
       *blocker_ran = true;
       std::this_thread::sleep_for(60ms);
     });
     const int peer = pair.fd[1];
-    std::thread writer([peer] {
+    std::thread other([peer, second, &reactor, reg] {
       std::this_thread::sleep_for(20ms);
-      char c = 'x';
-      (void)::write(peer, &c, 1);
+      if (second == Second::io) {
+        char c = 'x';
+        (void)::write(peer, &c, 1);
+      } else {
+        reactor.post([&reactor, reg] { reactor.cancel_fd(reg); });  // post() is thread-safe
+      }
     });
     int resumptions = 0;
     const auto t0 = Clock::now();
     const Waiter::Result r = reactor.wait_fd(reg, IoDirection::read, Deadline::after(20ms));
     ++resumptions;
     const auto resumed_at = Clock::now();
-    writer.join();
+    other.join();
     EXPECT_TRUE(*blocker_ran);
     EXPECT_GE(resumed_at - t0, 55ms) << "the blocker did not hold the thread: the test proves nothing";
-    EXPECT_TRUE(r == Waiter::Result::woken || r == Waiter::Result::timed_out) << static_cast<int>(r);
+    if (second == Second::io) {
+      EXPECT_TRUE(r == Waiter::Result::woken || r == Waiter::Result::timed_out) << static_cast<int>(r);
+    } else {
+      EXPECT_EQ(r, Waiter::Result::timed_out) << "timers run before posted tasks in a poll";
+    }
     EXPECT_EQ(resumptions, 1);
 
     // A stray second resumption would end this park early.
     const auto s0 = Clock::now();
     sleep_for(100ms);
     EXPECT_GE(Clock::now() - s0, 100ms) << "the waiter was resumed a second time";
-
-    // And one with a Waiter of our own, parked right after: nobody else may wake it.
     {
-      Waiter w;
+      Waiter w;  // nobody else knows it: only its deadline may end it
       const auto p0 = Clock::now();
       EXPECT_EQ(w.park(Deadline::after(30ms)), Waiter::Result::timed_out);
       EXPECT_GE(Clock::now() - p0, 30ms);
     }
 
-    // The loop keeps working: 1,000 sleep/wake cycles, each parking this fiber until a fresh fiber
-    // sets its event.
+    // The loop keeps working: 1,000 sleep/wake cycles, each parking this fiber until a fresh
+    // fiber sets its event.
     const auto c0 = Clock::now();
     int cycles = 0;
     for (; cycles < 1000; ++cycles) {
@@ -175,37 +189,18 @@ TEST(SchedulerInvariants, TimerAndIoDueTogetherResumeTheWaiterOnce) {
   });
 }
 
-// Guards: the reverse order too — the timer fires first (A scheduled, not yet run) and the fd
-// event comes in a later round before A ran: the stale reader pointer must not resume A again.
-TEST(SchedulerInvariants, IoAfterTheTimerFiredButBeforeTheWaiterRanIsHarmless) {
-  run_in_fiber([] {
-    Reactor& reactor = *Reactor::current();
-    SocketPair pair;
-    ASSERT_TRUE(pair.ok());
-    FdRegistration reg = reactor.add_fd(pair.fd[0]);
-    const int peer = pair.fd[1];
-    // 50 yielders keep the queue busy so A, once timed out, waits behind them while the
-    // periodic poll delivers the fd event.
-    auto stop = std::make_shared<std::atomic<bool>>(false);
-    for (int i = 0; i < 50; ++i)
-      spawn([stop] {
-        const Deadline limit = Deadline::after(2s);
-        while (!*stop && !limit.expired()) yield();
-      });
-    spawn([peer] {
-      sleep_for(10ms);
-      char c = 'x';
-      (void)::write(peer, &c, 1);
-    });
-    const Waiter::Result r = reactor.wait_fd(reg, IoDirection::read, Deadline::after(10ms));
-    EXPECT_TRUE(r == Waiter::Result::woken || r == Waiter::Result::timed_out);
-    const auto s0 = Clock::now();
-    sleep_for(50ms);
-    EXPECT_GE(Clock::now() - s0, 50ms) << "the waiter was resumed a second time";
-    *stop = true;
-    sleep_for(5ms);
-    reactor.remove_fd(reg);
-  });
+}  // namespace
+
+// Guards: one resumption when the fd event and the deadline are due in one poll (the fd wake
+// unlinks the waiter's timer before run_timers).
+TEST(SchedulerInvariants, TimerAndIoDueTogetherResumeTheWaiterOnce) {
+  resume_once_when_two_events_coincide(Second::io);
+}
+
+// Guards: one resumption when the deadline fires and, in the same poll, a posted cancel_fd finds
+// the waiter still registered as the fd's reader (Waiter::resume is a no-op once ctx_ is null).
+TEST(SchedulerInvariants, TimerAndPostedCancelFdInOneRoundResumeTheWaiterOnce) {
+  resume_once_when_two_events_coincide(Second::posted_cancel_fd);
 }
 
 // ---- (c) stale registration after fd reuse -------------------------------------------------------
