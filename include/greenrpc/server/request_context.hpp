@@ -21,6 +21,10 @@ class RequestContext {
   // The caller's deadline for this request (never, unless the client sent one).
   Deadline deadline() const noexcept { return deadline_; }
   void set_deadline(Deadline d) noexcept { deadline_ = d; }
+  // Starts stopping the server serving this request, in the background (Server::request_stop):
+  // for an admin "shutdown" command. Returns at once; this request still gets its reply, within
+  // the grace period. Under App::run(), run() then returns.
+  void request_server_stop() const;
 
  private:
   std::uint64_t connection_id_;
