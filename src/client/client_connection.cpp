@@ -5,7 +5,7 @@
 
 #include "greenrpc/client/errors.hpp"
 #include "greenrpc/envelope/envelope.hpp"
-#include "greenrpc/protocol/error_codes.hpp"
+#include "greenrpc/rpc/error_codes.hpp"
 #include "greenrpc/protocol/read_buffer.hpp"
 #include "greenrpc/protocol/reply_parser.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"

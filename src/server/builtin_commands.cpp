@@ -6,7 +6,7 @@
 
 #include <openssl/rand.h>
 
-#include "greenrpc/protocol/error_codes.hpp"
+#include "greenrpc/rpc/error_codes.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"
 
 namespace greenrpc {

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "builtin_commands.hpp"
-#include "greenrpc/protocol/error_codes.hpp"
+#include "greenrpc/rpc/error_codes.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"
 #include "greenrpc/envelope/envelope.hpp"
 #include "greenrpc/runtime/errors.hpp"

@@ -27,7 +27,7 @@
 #include "greenrpc/client/options.hpp"
 #include "greenrpc/client/pending_call.hpp"
 #include "greenrpc/client/reply_decoding.hpp"
-#include "greenrpc/codec/command.hpp"
+#include "greenrpc/rpc/command.hpp"
 #include "greenrpc/codec/encode.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"
 

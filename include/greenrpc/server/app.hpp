@@ -15,7 +15,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "greenrpc/codec/command.hpp"
+#include "greenrpc/rpc/command.hpp"
 #include "greenrpc/server/command_registry.hpp"
 #include "greenrpc/server/handler.hpp"
 #include "greenrpc/server/options.hpp"

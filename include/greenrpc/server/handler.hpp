@@ -13,10 +13,10 @@
 
 #include "greenrpc/codec/decode.hpp"
 #include "greenrpc/codec/encode.hpp"
-#include "greenrpc/codec/function_traits.hpp"
+#include "greenrpc/rpc/function_traits.hpp"
 #include "greenrpc/codec/type_name.hpp"
-#include "greenrpc/protocol/error_codes.hpp"
-#include "greenrpc/protocol/command_error.hpp"
+#include "greenrpc/rpc/error_codes.hpp"
+#include "greenrpc/rpc/command_error.hpp"
 #include "greenrpc/server/command_info.hpp"
 #include "greenrpc/server/special_args.hpp"
 
