@@ -1,0 +1,31 @@
+#pragma once
+// A ByteStream that first returns bytes already read from it (by SniffingConnection, to choose a
+// protocol), then reads on from the stream itself: the chosen protocol loses nothing.
+#include <memory>
+#include <string>
+
+#include "greenrpc/net/byte_stream.hpp"
+
+namespace greenrpc {
+
+class PrefixedByteStream final : public ByteStream {
+ public:
+  PrefixedByteStream(std::string prefix, std::unique_ptr<ByteStream> stream)
+      : prefix_(std::move(prefix)), stream_(std::move(stream)) {}
+
+  std::size_t read_some(std::span<char> buf, Deadline deadline) override;
+  std::size_t write_some(std::span<const std::string_view> parts, Deadline deadline) override {
+    return stream_->write_some(parts, deadline);
+  }
+  void cancel() override { stream_->cancel(); }
+  void shutdown_write() override { stream_->shutdown_write(); }
+  void close() override { stream_->close(); }
+  const Endpoint& peer() const override { return stream_->peer(); }
+
+ private:
+  std::string prefix_;
+  std::size_t consumed_ = 0;  // bytes of prefix_ already returned
+  std::unique_ptr<ByteStream> stream_;
+};
+
+}  // namespace greenrpc
