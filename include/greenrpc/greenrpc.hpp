@@ -3,7 +3,7 @@
 // shared command declarations, run_blocking and the fiber-aware waits.
 #include "greenrpc/client/client.hpp"
 #include "greenrpc/codec/bytes.hpp"
-#include "greenrpc/codec/command.hpp"
+#include "greenrpc/rpc/command.hpp"
 #include "greenrpc/runtime/cancel_token.hpp"
 #include "greenrpc/runtime/event_loop_thread.hpp"
 #include "greenrpc/runtime/fiber.hpp"

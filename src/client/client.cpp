@@ -28,7 +28,8 @@ struct Client::Impl {
     } else {
       loop.post(shutdown);
     }
-    fibers.join();  // the connections' fibers have ended; an own loop then stops with `own`
+    // Uninterruptible: a destructor must not throw, even in a cancelled handler.
+    fibers.join(Waiter::Interrupt::ignore);  // the connections' fibers have ended; an own loop then stops with `own`
   }
   detail::ClientConnection* pick() {
     return connections[next.fetch_add(1, std::memory_order_relaxed) % connections.size()].get();

@@ -5,7 +5,7 @@
 
 #include "greenrpc/client/errors.hpp"
 #include "greenrpc/envelope/envelope.hpp"
-#include "greenrpc/protocol/error_codes.hpp"
+#include "greenrpc/rpc/error_codes.hpp"
 #include "greenrpc/protocol/read_buffer.hpp"
 #include "greenrpc/protocol/reply_parser.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"
@@ -18,6 +18,11 @@ namespace {
 constexpr unsigned kMaxAttempts = 3;  // sends of one idempotent call
 
 // The payloads of a body of RESP bulk strings ("$3\r\nadd\r\n$1\r\n\x01\r\n" → "add", "\x01").
+// "CODE" or "CODE message".
+bool has_code(std::string_view line, std::string_view code) {
+  return line.starts_with(code) && (line.size() == code.size() || line[code.size()] == ' ');
+}
+
 void split_bulks(std::string_view body, std::vector<std::string_view>& out) {
   out.clear();
   std::size_t pos = 0;
@@ -311,11 +316,33 @@ void ClientConnection::deliver(Link& link, const std::shared_ptr<PendingCall>& c
   } else {
     value = std::move(reply);
   }
-  if (value.type == T::error && value.str.starts_with(error_code::shutting_down) &&
-      (value.str.size() == error_code::shutting_down.size() || value.str[error_code::shutting_down.size()] == ' '))
+  if (value.type == T::error && has_code(value.str, error_code::shutting_down))
     return resend_refused(link, call_ptr, std::move(value));
+  if (value.type == T::error && has_code(value.str, error_code::cancelled)) {
+    // The server cancelled it while it ran, as it stopped: like a connection lost mid-call.
+    if (resend_possibly_run(*call_ptr)) {
+      resend_after_ = Deadline::after(backoff(options_, call_ptr->attempts));
+      outbox_.push_back(call_ptr);
+      if (writer_waiter_) writer_waiter_->wake();
+      return;
+    }
+    return fail(call, lost_error("the server cancelled the call as it stopped (" + value.str.substr(0, 200) + ")"));
+  }
   call.reply = std::move(value);
   call.done->set();  // a timed-out (abandoned) call's late reply goes nowhere
+}
+
+bool ClientConnection::resend_possibly_run(PendingCall& call) {
+  ++call.attempts;  // this send reached the server
+  return call.idempotent && call.attempts < kMaxAttempts && !call.abandoned.load() && !call.deadline.expired() &&
+         !closing_;
+}
+
+std::exception_ptr ClientConnection::lost_error(const std::string& what) const {
+  return std::make_exception_ptr(ConnectionLostError("call to " + Endpoint{host_, port_}.to_string() + " " + what +
+                                                         "; not retried: the command may have run (declare it "
+                                                         "idempotent to allow retries)",
+                                                     0));
 }
 
 void ClientConnection::resend_refused(Link& link, const std::shared_ptr<PendingCall>& call, protocol::RespValue reply) {
@@ -391,18 +418,12 @@ void ClientConnection::break_link(const std::shared_ptr<Link>& link, const std::
       }
       continue;
     }
-    ++call->attempts;  // this send reached the server
-    if (call->idempotent && call->attempts < kMaxAttempts && !call->abandoned.load() && !call->deadline.expired() &&
-        !closing_) {
+    if (resend_possibly_run(*call)) {
       resend_attempts = std::max(resend_attempts, call->attempts);
       again.push_back(std::move(call));
       continue;
     }
-    if (!lost)
-      lost = std::make_exception_ptr(ConnectionLostError(
-          "connection to " + Endpoint{host_, port_}.to_string() + " lost with the call in flight (" + why +
-              "); not retried: the command may have run (declare it idempotent to allow retries)",
-          0));
+    if (!lost) lost = lost_error("lost with the call in flight (" + why + ")");
     fail(*call, lost);
   }
   link->inflight.clear();

@@ -66,6 +66,10 @@ class ClientConnection {
   // The reply as the caller should see it, after checking its signature.
   // `raw` is the reply's bytes as received (its signature covers them).
   void deliver(Link& link, const std::shared_ptr<PendingCall>& call, protocol::RespValue reply, std::string_view raw);
+  // A send that reached the server and may have run is lost: counts it; true when the call may
+  // go again (idempotent, attempts and deadline left, client open).
+  bool resend_possibly_run(PendingCall& call);
+  std::exception_ptr lost_error(const std::string& what) const;
   // A SHUTTING_DOWN answer: the call goes again on a new connection (the server's successor).
   void resend_refused(Link& link, const std::shared_ptr<PendingCall>& call, protocol::RespValue reply);
   void break_link(const std::shared_ptr<Link>& link, const std::string& why);

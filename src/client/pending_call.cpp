@@ -1,8 +1,8 @@
 #include "greenrpc/client/pending_call.hpp"
 
 #include "greenrpc/client/errors.hpp"
-#include "greenrpc/protocol/command_error.hpp"
-#include "greenrpc/protocol/error_codes.hpp"
+#include "greenrpc/rpc/command_error.hpp"
+#include "greenrpc/rpc/error_codes.hpp"
 
 namespace greenrpc {
 

@@ -1,6 +1,9 @@
 #include "greenrpc/runtime/fiber_group.hpp"
 
+#include <exception>
 #include <vector>
+
+#include "greenrpc/runtime/fiber.hpp"
 
 #include "greenrpc/runtime/log.hpp"
 #include "greenrpc/runtime/one_shot_event.hpp"
@@ -19,7 +22,13 @@ struct FiberGroup::State {  // loop thread only
 
 FiberGroup::FiberGroup(EventLoopThread& loop) : loop_(loop), state_(std::make_shared<State>()) {}
 
-FiberGroup::~FiberGroup() { join(Waiter::Interrupt::ignore); }
+FiberGroup::~FiberGroup() {
+  if (in_runtime() && std::uncaught_exceptions() > 0)
+    log_line(LogLevel::error,
+             "FiberGroup (or a Client) destroyed by stack unwinding in a fiber: the join parks the fiber, which "
+             "Boost 1.74 does not survive safely; destroy it after the catch block instead");
+  join(Waiter::Interrupt::ignore);
+}
 
 void FiberGroup::spawn(std::function<void()> fn) {
   // Counted on the loop thread before the fiber exists, so a join() posted after this call

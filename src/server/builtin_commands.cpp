@@ -6,18 +6,11 @@
 
 #include <openssl/rand.h>
 
-#include "greenrpc/protocol/error_codes.hpp"
-#include "greenrpc/protocol/resp_writer.hpp"
+#include "greenrpc/rpc/error_codes.hpp"
 
 namespace greenrpc {
 namespace {
 
-using protocol::append_array_header;
-using protocol::append_bulk;
-using protocol::append_error;
-using protocol::append_integer;
-using protocol::append_null;
-using protocol::append_simple;
 
 constexpr std::string_view kVersion = "0.1.0";
 
@@ -31,28 +24,28 @@ bool iequals(std::string_view a, std::string_view b) {
 bool valid_client_name(std::string_view name) {
   return std::none_of(name.begin(), name.end(), [](char ch) { return ch < '!' || ch > '~'; });
 }
-constexpr std::string_view kBadClientName = "ERR Client names cannot contain spaces, newlines or special characters.";
+constexpr std::string_view kBadClientName = "Client names cannot contain spaces, newlines or special characters.";
 
 void wrong_arity(BuiltinCall& c) {
-  std::string msg = "ERR wrong number of arguments for '";
+  std::string msg = "wrong number of arguments for '";
   for (char ch : c.args[0]) msg += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   msg += "' command";
-  append_error(c.out, msg);
+  c.reply.error(error_code::generic, msg);
 }
 
 void ping(BuiltinCall& c) {
-  if (c.args.size() == 1) return append_simple(c.out, "PONG");
-  if (c.args.size() == 2) return append_bulk(c.out, c.args[1]);
+  if (c.args.size() == 1) return c.reply.simple("PONG");
+  if (c.args.size() == 2) return c.reply.bulk(c.args[1]);
   wrong_arity(c);
 }
 
 void echo(BuiltinCall& c) {
   if (c.args.size() != 2) return wrong_arity(c);
-  append_bulk(c.out, c.args[1]);
+  c.reply.bulk(c.args[1]);
 }
 
 void quit(BuiltinCall& c) {
-  append_simple(c.out, "OK");
+  c.reply.simple("OK");
   c.close_after = true;
 }
 
@@ -60,7 +53,7 @@ void quit(BuiltinCall& c) {
 bool authenticate(BuiltinCall& c, std::string_view user, std::string_view password) {
   const auto& auth = c.core.app().authenticate;
   if (!auth) {
-    append_error(c.out, error_code::permission_denied, "this server has no authentication configured");
+    c.reply.error(error_code::permission_denied, "this server has no authentication configured");
     return false;
   }
   std::any value;
@@ -73,11 +66,11 @@ bool authenticate(BuiltinCall& c, std::string_view user, std::string_view passwo
     failure = "unknown exception";
   }
   if (!failure.empty()) {
-    append_error(c.out, error_code::unexpected_error, "auth function failed: " + failure);
+    c.reply.error(error_code::unexpected_error, "auth function failed: " + failure);
     return false;
   }
   if (!value.has_value()) {
-    append_error(c.out, error_code::permission_denied, "invalid username-password pair or user is disabled");
+    c.reply.error(error_code::permission_denied, "invalid username-password pair or user is disabled");
     return false;
   }
   c.conn.auth = std::move(value);
@@ -86,9 +79,9 @@ bool authenticate(BuiltinCall& c, std::string_view user, std::string_view passwo
 
 void auth(BuiltinCall& c) {
   if (c.args.size() == 2) {
-    if (authenticate(c, "default", c.args[1])) append_simple(c.out, "OK");
+    if (authenticate(c, "default", c.args[1])) c.reply.simple("OK");
   } else if (c.args.size() == 3) {
-    if (authenticate(c, c.args[1], c.args[2])) append_simple(c.out, "OK");
+    if (authenticate(c, c.args[1], c.args[2])) c.reply.simple("OK");
   } else {
     wrong_arity(c);
   }
@@ -99,7 +92,7 @@ void auth(BuiltinCall& c) {
 void nonce(BuiltinCall& c) {
   if (c.args.size() != 1) return wrong_arity(c);
   ensure_nonce(c.conn);
-  append_bulk(c.out, c.conn.nonce);
+  c.reply.bulk(c.conn.nonce);
 }
 
 void hello(BuiltinCall& c) {
@@ -108,8 +101,8 @@ void hello(BuiltinCall& c) {
     std::string_view v = c.args[1];
     int proto = 0;
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), proto);
-    if (ec != std::errc() || p != v.data() + v.size()) return append_error(c.out, "ERR Protocol version is not an integer or out of range");
-    if (proto != 2) return append_error(c.out, "NOPROTO sorry, this protocol version is not supported");
+    if (ec != std::errc() || p != v.data() + v.size()) return c.reply.error(error_code::generic, "Protocol version is not an integer or out of range");
+    if (proto != 2) return c.reply.error("NOPROTO", "sorry, this protocol version is not supported");
     i = 2;
   }
   while (i < c.args.size()) {
@@ -117,51 +110,51 @@ void hello(BuiltinCall& c) {
       if (!authenticate(c, c.args[i + 1], c.args[i + 2])) return;
       i += 3;
     } else if (iequals(c.args[i], "SETNAME") && i + 1 < c.args.size()) {
-      if (!valid_client_name(c.args[i + 1])) return append_error(c.out, kBadClientName);
+      if (!valid_client_name(c.args[i + 1])) return c.reply.error(error_code::generic, kBadClientName);
       c.conn.name = std::string(c.args[i + 1]);
       i += 2;
     } else {
-      return append_error(c.out, "ERR Syntax error in HELLO option '" + std::string(c.args[i]) + "'");
+      return c.reply.error(error_code::generic, "Syntax error in HELLO option '" + std::string(c.args[i]) + "'");
     }
   }
   // RESP2 has no maps: a flat array of alternating keys and values, as Redis sends.
-  append_array_header(c.out, 14);
-  append_bulk(c.out, "server");
-  append_bulk(c.out, "greenrpc");
-  append_bulk(c.out, "version");
-  append_bulk(c.out, kVersion);
-  append_bulk(c.out, "proto");
-  append_integer(c.out, 2);
-  append_bulk(c.out, "id");
-  append_integer(c.out, static_cast<std::int64_t>(c.conn.id));
-  append_bulk(c.out, "mode");
-  append_bulk(c.out, "standalone");
-  append_bulk(c.out, "role");
-  append_bulk(c.out, "master");
-  append_bulk(c.out, "modules");
-  append_array_header(c.out, 0);
+  c.reply.array_header(14);
+  c.reply.bulk("server");
+  c.reply.bulk("greenrpc");
+  c.reply.bulk("version");
+  c.reply.bulk(kVersion);
+  c.reply.bulk("proto");
+  c.reply.integer(2);
+  c.reply.bulk("id");
+  c.reply.integer(static_cast<std::int64_t>(c.conn.id));
+  c.reply.bulk("mode");
+  c.reply.bulk("standalone");
+  c.reply.bulk("role");
+  c.reply.bulk("master");
+  c.reply.bulk("modules");
+  c.reply.array_header(0);
 }
 
 void client(BuiltinCall& c) {
   if (c.args.size() < 2) return wrong_arity(c);
   std::string_view sub = c.args[1];
   if (iequals(sub, "SETNAME") && c.args.size() == 3) {
-    if (!valid_client_name(c.args[2])) return append_error(c.out, kBadClientName);
+    if (!valid_client_name(c.args[2])) return c.reply.error(error_code::generic, kBadClientName);
     c.conn.name = std::string(c.args[2]);
-    return append_simple(c.out, "OK");
+    return c.reply.simple("OK");
   }
   if (iequals(sub, "GETNAME") && c.args.size() == 2)
-    return c.conn.name.empty() ? append_null(c.out) : append_bulk(c.out, c.conn.name);
-  if (iequals(sub, "ID") && c.args.size() == 2) return append_integer(c.out, static_cast<std::int64_t>(c.conn.id));
-  if (iequals(sub, "SETINFO") && c.args.size() == 4) return append_simple(c.out, "OK");
-  append_error(c.out, "ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
+    return c.conn.name.empty() ? c.reply.nil() : c.reply.bulk(c.conn.name);
+  if (iequals(sub, "ID") && c.args.size() == 2) return c.reply.integer(static_cast<std::int64_t>(c.conn.id));
+  if (iequals(sub, "SETINFO") && c.args.size() == 4) return c.reply.simple("OK");
+  c.reply.error(error_code::generic, "unknown subcommand or wrong number of arguments for '" + std::string(sub) +
                           "'. Try CLIENT HELP.");
 }
 
 void select(BuiltinCall& c) {
   if (c.args.size() != 2) return wrong_arity(c);
-  if (c.args[1] != "0") return append_error(c.out, "ERR DB index is out of range");
-  append_simple(c.out, "OK");
+  if (c.args[1] != "0") return c.reply.error(error_code::generic, "DB index is out of range");
+  c.reply.simple("OK");
 }
 
 void info(BuiltinCall& c) {
@@ -184,62 +177,62 @@ void info(BuiltinCall& c) {
   text += "total_commands_processed:" + std::to_string(core.total_commands()) + "\r\n";
   text += "\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n";
   text += "\r\n# Keyspace\r\n";
-  append_bulk(c.out, text);
+  c.reply.bulk(text);
 }
 
 // ---- COMMAND: answered from the registry ------------------------------------------------------
 
-void command_info_entry(std::string& out, std::string_view name, long long arity, bool builtin) {
-  append_array_header(out, 10);
-  append_bulk(out, name);
-  append_integer(out, arity);
-  append_array_header(out, builtin ? 2 : 1);
-  append_simple(out, builtin ? "fast" : "greenrpc");
-  if (builtin) append_simple(out, "stale");
-  append_integer(out, 0);  // first key
-  append_integer(out, 0);  // last key
-  append_integer(out, 0);  // step
-  append_array_header(out, 0);  // ACL categories
-  append_array_header(out, 0);  // tips
-  append_array_header(out, 0);  // key specs
-  append_array_header(out, 0);  // subcommands
+void command_info_entry(ReplyEncoder& out, std::string_view name, long long arity, bool builtin) {
+  out.array_header(10);
+  out.bulk(name);
+  out.integer(arity);
+  out.array_header(builtin ? 2 : 1);
+  out.simple(builtin ? "fast" : "greenrpc");
+  if (builtin) out.simple("stale");
+  out.integer(0);  // first key
+  out.integer(0);  // last key
+  out.integer(0);  // step
+  out.array_header(0);  // ACL categories
+  out.array_header(0);  // tips
+  out.array_header(0);  // key specs
+  out.array_header(0);  // subcommands
 }
 
-void user_command_info(std::string& out, const CommandInfo& info) {
+void user_command_info(ReplyEncoder& out, const CommandInfo& info) {
   command_info_entry(out, info.name, static_cast<long long>(info.arity) + 1, false);
 }
 
-void user_command_docs(std::string& out, const CommandInfo& info) {
-  append_bulk(out, info.name);
-  append_array_header(out, 8);
-  append_bulk(out, "summary");
-  append_bulk(out, info.traits.summary.empty() ? "greenrpc command returning " + info.result_type : info.traits.summary);
-  append_bulk(out, "since");
-  append_bulk(out, kVersion);
-  append_bulk(out, "group");
-  append_bulk(out, "greenrpc");
-  append_bulk(out, "arguments");
-  append_array_header(out, info.arity);
+void user_command_docs(ReplyEncoder& out, const CommandInfo& info) {
+  out.bulk(info.name);
+  out.array_header(8);
+  out.bulk("summary");
+  out.bulk(info.traits.summary.empty() ? "greenrpc command returning " + info.result_type : info.traits.summary);
+  out.bulk("since");
+  out.bulk(kVersion);
+  out.bulk("group");
+  out.bulk("greenrpc");
+  out.bulk("arguments");
+  out.array_header(info.arity);
   for (std::size_t i = 0; i < info.arity; ++i) {
-    append_array_header(out, 6);
-    append_bulk(out, "name");
-    append_bulk(out, info.arg_names.empty() ? "arg" + std::to_string(i) : info.arg_names[i]);
-    append_bulk(out, "type");
-    append_bulk(out, "string");
-    append_bulk(out, "display_text");
-    append_bulk(out, "msgpack " + (i < info.arg_types.size() ? info.arg_types[i] : std::string("value")));
+    out.array_header(6);
+    out.bulk("name");
+    out.bulk(info.arg_names.empty() ? "arg" + std::to_string(i) : info.arg_names[i]);
+    out.bulk("type");
+    out.bulk("string");
+    out.bulk("display_text");
+    out.bulk("msgpack " + (i < info.arg_types.size() ? info.arg_types[i] : std::string("value")));
   }
 }
 
-void builtin_docs(std::string& out, const BuiltinCommand& b) {
-  append_bulk(out, b.name);
-  append_array_header(out, 6);
-  append_bulk(out, "summary");
-  append_bulk(out, b.summary);
-  append_bulk(out, "since");
-  append_bulk(out, kVersion);
-  append_bulk(out, "group");
-  append_bulk(out, "connection");
+void builtin_docs(ReplyEncoder& out, const BuiltinCommand& b) {
+  out.bulk(b.name);
+  out.array_header(6);
+  out.bulk("summary");
+  out.bulk(b.summary);
+  out.bulk("since");
+  out.bulk(kVersion);
+  out.bulk("group");
+  out.bulk("connection");
 }
 
 const BuiltinCommand* find_builtin(std::string_view name) {
@@ -268,44 +261,46 @@ void command(BuiltinCall& c) {
     return names;
   };
   if (c.args.size() == 1) {
-    append_array_header(c.out, user.size() + builtins.size());
-    for (const BuiltinCommand* b : builtins) command_info_entry(c.out, b->name, b->arity, true);
-    for (const CommandInfo* info : user) user_command_info(c.out, *info);
+    c.reply.array_header(user.size() + builtins.size());
+    for (const BuiltinCommand* b : builtins) command_info_entry(c.reply, b->name, b->arity, true);
+    for (const CommandInfo* info : user) user_command_info(c.reply, *info);
     return;
   }
   std::string_view sub = c.args[1];
-  if (iequals(sub, "COUNT")) return append_integer(c.out, static_cast<std::int64_t>(user.size() + builtins.size()));
+  if (iequals(sub, "COUNT")) return c.reply.integer(static_cast<std::int64_t>(user.size() + builtins.size()));
   if (iequals(sub, "INFO") || iequals(sub, "DOCS")) {
     bool docs = iequals(sub, "DOCS");
     std::vector<std::string_view> names(c.args.begin() + 2, c.args.end());
     if (names.empty()) names = all_names();
     // DOCS is a map (flattened in RESP2) that skips unknown names; INFO an array with nulls.
-    std::string body;
+    // Counted first: the array header goes out before its elements.
     std::size_t entries = 0;
+    for (std::string_view n : names) {
+      if (!docs) ++entries;
+      else if (registry.find(n) || find_builtin(n)) entries += 2;
+    }
+    c.reply.array_header(entries);
     for (std::string_view n : names) {
       const RegisteredCommand* u = registry.find(n);
       const BuiltinCommand* b = u ? nullptr : find_builtin(n);
       if (docs) {
-        if (u) user_command_docs(body, *u->info), entries += 2;
-        else if (b) builtin_docs(body, *b), entries += 2;
+        if (u) user_command_docs(c.reply, *u->info);
+        else if (b) builtin_docs(c.reply, *b);
       } else {
-        ++entries;
-        if (u) user_command_info(body, *u->info);
-        else if (b) command_info_entry(body, b->name, b->arity, true);
-        else append_null(body);
+        if (u) user_command_info(c.reply, *u->info);
+        else if (b) command_info_entry(c.reply, b->name, b->arity, true);
+        else c.reply.nil();
       }
     }
-    append_array_header(c.out, entries);
-    c.out += body;
     return;
   }
   if (iequals(sub, "LIST")) {
     const auto names = all_names();
-    append_array_header(c.out, names.size());
-    for (std::string_view n : names) append_bulk(c.out, n);
+    c.reply.array_header(names.size());
+    for (std::string_view n : names) c.reply.bulk(n);
     return;
   }
-  append_error(c.out, "ERR unknown subcommand '" + std::string(sub) + "'. Try COMMAND HELP.");
+  c.reply.error(error_code::generic, "unknown subcommand '" + std::string(sub) + "'. Try COMMAND HELP.");
 }
 
 constexpr BuiltinCommand kBuiltins[] = {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "greenrpc/envelope/envelope.hpp"
+#include "greenrpc/rpc/reply_encoder.hpp"
 #include "greenrpc/server/connection_info.hpp"
 #include "server_core.hpp"
 
@@ -16,7 +17,7 @@ struct BuiltinCall {
   std::span<const std::string_view> args;  // args[0] is the command name as sent
   ConnectionInfo& conn;
   const ServerCore& core;
-  std::string& out;
+  ReplyEncoder& reply;
   bool close_after = false;  // QUIT
 };
 

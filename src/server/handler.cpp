@@ -1,6 +1,5 @@
 #include "greenrpc/server/handler.hpp"
 
-#include "greenrpc/protocol/resp_writer.hpp"
 
 namespace greenrpc::detail {
 namespace {
@@ -41,21 +40,18 @@ std::string location(const CommandInfo& info, std::size_t index) {
 }  // namespace
 
 void reply_arity_mismatch(HandlerCall& call, const CommandInfo& info) {
-  std::string msg(error_code::num_arg_mismatch);
-  msg += ' ' + info.name + " takes " + std::to_string(info.arity) + " argument" + (info.arity == 1 ? "" : "s") +
+  std::string msg = info.name + " takes " + std::to_string(info.arity) + " argument" + (info.arity == 1 ? "" : "s") +
          ", got " + std::to_string(call.args.size());
-  protocol::append_error(call.out, msg);
+  call.reply.error(error_code::num_arg_mismatch, msg);
 }
 
 void reply_permission_denied(HandlerCall& call) {
-  protocol::append_error(call.out, error_code::permission_denied, "authentication required");
+  call.reply.error(error_code::permission_denied, "authentication required");
 }
 
 void reply_decode_failure(HandlerCall& call, const CommandInfo& info, std::size_t index, bool invalid_msgpack,
                           const std::string& message, const std::string& type) {
-  std::string msg(invalid_msgpack ? error_code::invalid_msgpack : error_code::validation_error);
-  msg += ' ';
-  msg += location(info, index);
+  std::string msg = location(info, index);
   msg += ' ';
   msg += message;
   if (!invalid_msgpack) {
@@ -65,13 +61,13 @@ void reply_decode_failure(HandlerCall& call, const CommandInfo& info, std::size_
     for (char c : type)
       if (c != ' ') msg += c;
   }
-  protocol::append_error(call.out, msg);
+  call.reply.error(invalid_msgpack ? error_code::invalid_msgpack : error_code::validation_error, msg);
 }
 
 void reply_error(HandlerCall& call, std::string_view code, std::string_view message) {
-  protocol::append_error(call.out, code, message);
+  call.reply.error(code, message);
 }
 
-void reply_result(HandlerCall& call) { protocol::append_bulk(call.out, call.scratch); }
+void reply_result(HandlerCall& call) { call.reply.ok_bytes(call.scratch); }
 
 }  // namespace greenrpc::detail

@@ -2,6 +2,7 @@
 
 #include "builtin_commands.hpp"
 #include "greenrpc/runtime/log.hpp"
+#include "resp_protocol.hpp"
 #include "worker.hpp"
 
 namespace greenrpc {
@@ -68,6 +69,10 @@ const Route* ServerCore::route(std::string_view lower_name) const {
 }
 
 void ServerCore::start() {
+  start({ListenerSpec{options_.host, options_.port, std::make_shared<RespProtocol>()}});
+}
+
+void ServerCore::start(std::vector<ListenerSpec> listeners) {
   std::lock_guard lock(lifecycle_mutex_);
   for (const auto& hook : app_->on_startup) hook();
   started_at_ = Clock::now();
@@ -76,9 +81,14 @@ void ServerCore::start() {
     // Every worker exists before any listens: serving threads read workers_ (INFO), so it must
     // not change once a connection can arrive.
     for (unsigned i = 0; i < options_.workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
-    for (unsigned i = 0; i < options_.workers; ++i) {
-      std::uint16_t bound = workers_[i]->listen(i == 0 ? options_.port : port_, reuse_port);
-      if (i == 0) port_ = bound;
+    // Sized before any connection can arrive (INFO reads it from the workers' threads).
+    ports_.assign(listeners.size(), 0);
+    for (std::size_t l = 0; l < listeners.size(); ++l) {
+      ListenerSpec& spec = listeners[l];
+      for (unsigned i = 0; i < options_.workers; ++i) {
+        std::uint16_t bound = workers_[i]->listen(spec, reuse_port);
+        if (i == 0) spec.port = ports_[l] = bound;  // the other workers share the port the first one got
+      }
     }
   } catch (...) {
     for (auto& w : workers_) {
@@ -86,11 +96,14 @@ void ServerCore::start() {
       w->join();
     }
     workers_.clear();
+    ports_.clear();
     throw;
   }
   running_ = true;
-  GREENRPC_LOG(info, "listening on " + options_.host + ":" + std::to_string(port_) + " with " +
-                         std::to_string(options_.workers) + " worker(s)");
+  for (const ListenerSpec& spec : listeners)
+    GREENRPC_LOG(info, "listening on " + spec.host + ":" + std::to_string(spec.port) + " (" +
+                           std::string(spec.protocol->name()) + ") with " + std::to_string(options_.workers) +
+                           " worker(s)");
 }
 
 void ServerCore::stop(std::chrono::milliseconds grace) {

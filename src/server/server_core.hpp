@@ -13,6 +13,7 @@
 #include "greenrpc/envelope/hmac_key.hpp"
 #include "greenrpc/server/app.hpp"
 #include "greenrpc/server/options.hpp"
+#include "listener_spec.hpp"
 
 namespace greenrpc {
 
@@ -32,7 +33,9 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   ~ServerCore();
 
   // Runs the startup hooks, starts the workers and their listeners. Throws if it cannot listen.
+  // The default serves RESP on options().host:port.
   void start();
+  void start(std::vector<ListenerSpec> listeners);
   // See Server::stop(): bounded by grace + options().stop_timeout.
   void stop(std::chrono::milliseconds grace);
   // stop() on a thread of the core's own; returns at once.
@@ -44,7 +47,10 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   static ServerCore* serving_on_this_thread() noexcept;
   static void set_serving_on_this_thread(ServerCore* core) noexcept;
 
-  std::uint16_t port() const noexcept { return port_; }
+  // The first listener's bound port.
+  std::uint16_t port() const noexcept { return ports_.empty() ? 0 : ports_.front(); }
+  // Every listener's bound port, in the order given to start().
+  const std::vector<std::uint16_t>& ports() const noexcept { return ports_; }
   bool running() const noexcept { return running_.load(); }
 
   // `lower_name` must be lower-case; nullptr when unknown.
@@ -69,7 +75,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::unordered_map<std::string, Route, TransparentStringHash, std::equal_to<>> routes_;
   std::vector<HmacKey> keys_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::uint16_t port_ = 0;
+  std::vector<std::uint16_t> ports_;
   std::atomic<bool> running_{false};
   std::mutex lifecycle_mutex_;
   bool stopped_ = false;

@@ -2,7 +2,7 @@
 
 #include <future>
 
-#include "connection.hpp"
+#include "greenrpc/runtime/fiber.hpp"
 #include "greenrpc/runtime/log.hpp"
 #include "server_core.hpp"
 
@@ -15,50 +15,92 @@ Worker::Worker(ServerCore& core, unsigned index)
 
 Worker::~Worker() { join(); }
 
-std::uint16_t Worker::listen(std::uint16_t port, bool reuse_port) {
+std::uint16_t Worker::listen(const ListenerSpec& spec, bool reuse_port) {
   auto bound = std::make_shared<std::promise<std::uint16_t>>();
   auto result = bound->get_future();
-  loop_.spawn_fiber([this, bound, port, reuse_port] {
+  loop_.spawn_fiber([this, bound, spec, reuse_port] {
+    auto listener = std::make_unique<Listener>();
+    listener->protocol = spec.protocol;
     try {
-      listener_ = std::make_unique<TcpListener>(ListenOptions{core_.options().host, port, reuse_port, 1024});
+      listener->socket = std::make_unique<TcpListener>(ListenOptions{spec.host, spec.port, reuse_port, 1024});
     } catch (...) {
       bound->set_exception(std::current_exception());  // does not park
       return;
     }
-    bound->set_value(listener_->port());
-    accept_loop();
+    bound->set_value(listener->socket->port());
+    Listener& mine = *listeners_.emplace_back(std::move(listener));
+    accept_loop(mine);
   });
   return result.get();
 }
 
-void Worker::accept_loop() {
+void Worker::accept_loop(Listener& listener) {
   const ServerOptions& opts = core_.options();
-  while (auto stream = listener_->accept()) {
+  while (auto stream = listener.socket->accept()) {
     if (core_.open_connections.load(std::memory_order_relaxed) >= opts.max_connections) {
-      // Redis' answer; a fresh socket's send buffer is empty, so this never parks for long.
-      try {
-        stream->write_all(std::string_view("-ERR max number of clients reached\r\n"), Deadline::after(std::chrono::seconds(1)));
-      } catch (const std::exception&) {
+      // A fresh socket's send buffer is empty, so this never parks for long.
+      std::string_view refusal = listener.protocol->refusal();
+      if (!refusal.empty()) {
+        try {
+          stream->write_all(refusal, Deadline::after(std::chrono::seconds(1)));
+        } catch (const std::exception&) {
+        }
       }
       continue;
     }
     core_.open_connections.fetch_add(1, std::memory_order_relaxed);
     core_.total_connections.fetch_add(1, std::memory_order_relaxed);
     ByteStream* raw = stream.release();
-    loop_.spawn_fiber(
-        [this, raw] {
-          {
-            Connection connection(*this, std::unique_ptr<ByteStream>(raw));
-            connection.run();
-          }
-          core_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-        },
-        opts.fiber_stack_size);
+    const ProtocolFactory* protocol = listener.protocol.get();  // lives as long as the worker
+    std::string failure;
+    try {
+      loop_.spawn_fiber(
+          [this, raw, protocol] {
+            serve(*protocol, std::unique_ptr<ByteStream>(raw));
+            core_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+          },
+          opts.fiber_stack_size);
+    } catch (const std::exception& e) {  // no stack (mmap failed, e.g. at vm.max_map_count)
+      failure = e.what();
+    }
+    if (failure.empty()) continue;
+    // The fiber never started: the connection is still ours. Close it (freeing its reactor slot),
+    // undo the count, and give the system a moment before accepting the next one.
+    delete raw;
+    core_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    const Clock::time_point now = Clock::now();
+    if (now - last_spawn_failure_log_ > std::chrono::seconds(1)) {
+      last_spawn_failure_log_ = now;
+      GREENRPC_LOG(error, "worker " + std::to_string(index_) + ": cannot start a connection fiber (" + failure +
+                              "): connection closed; accepting again in 100 ms");
+    }
+    sleep_for(std::chrono::milliseconds(100));
   }
-  listener_.reset();
+  listener.socket.reset();
 }
 
-void Worker::detach(Connection* c) {
+void Worker::serve(const ProtocolFactory& protocol, std::unique_ptr<ByteStream> stream) {
+  std::unique_ptr<ProtocolHandler> handler;
+  std::string failure;
+  try {
+    handler = protocol.make(*this, std::move(stream));
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!handler) {
+    GREENRPC_LOG(error, std::string(protocol.name()) + " connection not started: " + failure);
+    return;
+  }
+  ProtocolHandler* key = handler.get();
+  attach(key);
+  // Accepted just before a drain that ran before this fiber did: the drain could not see it.
+  if (draining_) handler->drain();
+  handler->run();
+  handler.reset();
+  detach(key);
+}
+
+void Worker::detach(ProtocolHandler* c) {
   connections_.erase(c);
   if (draining_ && connections_.empty() && drained_) drained_->set();
 }
@@ -67,16 +109,17 @@ void Worker::drain(std::shared_ptr<OneShotEvent> done) {
   loop_.post([this, done = std::move(done)] {
     draining_ = true;
     drained_ = done;
-    if (listener_) listener_->close();  // wakes the acceptor, which then returns
-    std::vector<Connection*> all(connections_.begin(), connections_.end());
-    for (Connection* c : all) c->drain();
+    for (auto& l : listeners_)
+      if (l->socket) l->socket->close();  // wakes the acceptor, which then returns
+    std::vector<ProtocolHandler*> all(connections_.begin(), connections_.end());
+    for (ProtocolHandler* c : all) c->drain();
     if (connections_.empty()) done->set();
   });
 }
 
 void Worker::cut_connections() {
   loop_.post([this] {
-    for (Connection* c : connections_) c->cut();
+    for (ProtocolHandler* c : connections_) c->cut();
   });
 }
 
@@ -91,7 +134,7 @@ void Worker::log_stuck() {
   auto answered = OneShotEvent::create();
   const bool posted = loop_.post([this, report, answered] {
     const auto now = Clock::now();
-    for (Connection* c : connections_) *report += c->describe_running(now);
+    for (ProtocolHandler* c : connections_) *report += c->describe_running(now);
     answered->set();
   });
   if (posted && answered->wait(Deadline::after(std::chrono::milliseconds(100)), Waiter::Interrupt::ignore)) {

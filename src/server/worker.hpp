@@ -1,26 +1,30 @@
 #pragma once
-// One worker thread of a server: its scheduler, its SO_REUSEPORT listener, its connections.
+// One worker thread of a server: its scheduler, its listeners (one per ListenerSpec, each with its
+// protocol), its connections.
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <unordered_set>
+#include <vector>
 
 #include "greenrpc/net/tcp_listener.hpp"
 #include "greenrpc/runtime/event_loop_thread.hpp"
 #include "greenrpc/runtime/one_shot_event.hpp"
+#include "listener_spec.hpp"
+#include "protocol_handler.hpp"
 
 namespace greenrpc {
 
 class ServerCore;
-class Connection;
 
 class Worker {
  public:
   Worker(ServerCore& core, unsigned index);
   ~Worker();
 
-  // Binds (on the worker's thread) and starts accepting; returns the bound port.
-  std::uint16_t listen(std::uint16_t port, bool reuse_port);
+  // Binds (on the worker's thread) and starts accepting connections of `spec.protocol`; returns
+  // the bound port. May be called once per listener.
+  std::uint16_t listen(const ListenerSpec& spec, bool reuse_port);
   // Stops accepting, closes idle connections, lets busy ones finish their pipeline; `done` is
   // set once no connection is left.
   void drain(std::shared_ptr<OneShotEvent> done);
@@ -43,22 +47,30 @@ class Worker {
   unsigned index() const noexcept { return index_; }
   ServerCore& core() noexcept { return core_; }
 
-  // Loop thread only, called by Connection.
-  void attach(Connection* c) { connections_.insert(c); }
-  void detach(Connection* c);
+  // Loop thread only: the connections drain and cut reach.
+  void attach(ProtocolHandler* c) { connections_.insert(c); }
+  void detach(ProtocolHandler* c);
   bool draining() const noexcept { return draining_; }
 
  private:
-  void accept_loop();
+  struct Listener {
+    std::unique_ptr<TcpListener> socket;  // reset once its accept loop has returned
+    std::shared_ptr<const ProtocolFactory> protocol;
+  };
+
+  void accept_loop(Listener& listener);
+  // The fiber of one accepted connection.
+  void serve(const ProtocolFactory& protocol, std::unique_ptr<ByteStream> stream);
 
   ServerCore& core_;
   unsigned index_;
   EventLoopThread loop_;
   // Loop-thread state:
-  std::unique_ptr<TcpListener> listener_;
-  std::unordered_set<Connection*> connections_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unordered_set<ProtocolHandler*> connections_;
   bool draining_ = false;
   std::shared_ptr<OneShotEvent> drained_;
+  Clock::time_point last_spawn_failure_log_{};
 };
 
 }  // namespace greenrpc

@@ -160,11 +160,20 @@ TEST_P(DeadlineTest, DeadlinePropagatesThroughAHandlersClientCalls) {
   greenrpc::App back;
   std::atomic<long long> b_saw{-2};
   std::atomic<int> b_runs{0}, b_finished{0};
+  std::atomic<long long> b_ran_ms{-1};
   back.command("b_sleep", [&](const greenrpc::RequestContext& ctx) {
     ++b_runs;
     b_saw = remaining_ms(ctx.deadline());
-    greenrpc::sleep_for(1000ms);
-    ++b_finished;
+    struct Finished {  // counted however the handler ends
+      std::atomic<int>& n;
+      std::atomic<long long>& ran_ms;
+      Clock::time_point t0 = Clock::now();
+      ~Finished() {
+        ran_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+        ++n;
+      }
+    } finished{b_finished, b_ran_ms};
+    greenrpc::sleep_for(1000ms);  // ends with DeadlineExceededError once the inherited deadline passes
     return 1;
   });
   auto b_server = back.start_background(server_options(secret()));
@@ -216,6 +225,8 @@ TEST_P(DeadlineTest, DeadlinePropagatesThroughAHandlersClientCalls) {
     EXPECT_GT(b_saw.load(), 0) << "B's handler saw no deadline";
     EXPECT_LE(b_saw.load(), 300);
     EXPECT_LT(a_call_ms.load(), 600) << "A's call to B was not cut by the inherited deadline";
+    ASSERT_TRUE(eventually([&] { return b_finished.load() == b_runs.load(); }));
+    EXPECT_LT(b_ran_ms.load(), 600) << "B's handler was not cancelled at its next park when its deadline passed";
     std::lock_guard lock(mu);
     EXPECT_TRUE(starts_with(a_outcome, "TimeoutError") || starts_with(a_outcome, "DeadlineExceededError"))
         << a_outcome;

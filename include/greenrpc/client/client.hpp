@@ -27,7 +27,7 @@
 #include "greenrpc/client/options.hpp"
 #include "greenrpc/client/pending_call.hpp"
 #include "greenrpc/client/reply_decoding.hpp"
-#include "greenrpc/codec/command.hpp"
+#include "greenrpc/rpc/command.hpp"
 #include "greenrpc/codec/encode.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"
 
@@ -43,6 +43,10 @@ class Client {
   // thread hop. `loop` must outlive the client. Destroy the client from a plain thread or from a
   // fiber (not from a task posted to the loop).
   Client(std::string host, std::uint16_t port, ClientOptions options, EventLoopThread& loop);
+  // Cancels what is queued or in flight (CancelledError) and waits for the connections' fibers:
+  // blocks a plain thread, parks a fiber, briefly — never interrupted. Do not let a Client be
+  // destroyed by stack unwinding inside a fiber (Boost 1.74 corrupts the exception state when a
+  // fiber parks during unwinding): destroy it after the catch block.
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;

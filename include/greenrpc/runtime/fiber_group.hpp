@@ -28,9 +28,10 @@ class FiberGroup {
   // Returns at once if the loop has already ended (its fibers have, then, too). A waiting fiber
   // ends its wait on cancellation or its inherited deadline (CancelledError, DeadlineExceededError).
   void join() { join(Waiter::Interrupt::honour); }
+  // Interrupt::ignore: for destructors, which must not throw.
+  void join(Waiter::Interrupt interrupt);
 
  private:
-  void join(Waiter::Interrupt interrupt);
 
   struct State;
   EventLoopThread& loop_;

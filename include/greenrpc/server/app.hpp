@@ -17,7 +17,7 @@
 #include <typeinfo>
 #include <vector>
 
-#include "greenrpc/codec/command.hpp"
+#include "greenrpc/rpc/command.hpp"
 #include "greenrpc/server/command_registry.hpp"
 #include "greenrpc/server/handler.hpp"
 #include "greenrpc/server/move_only_any.hpp"

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "greenrpc/codec/command.hpp"
+#include "greenrpc/rpc/command.hpp"
 
 namespace greenrpc {
 

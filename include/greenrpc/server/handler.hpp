@@ -13,23 +13,24 @@
 
 #include "greenrpc/codec/decode.hpp"
 #include "greenrpc/codec/encode.hpp"
-#include "greenrpc/codec/function_traits.hpp"
+#include "greenrpc/rpc/function_traits.hpp"
 #include "greenrpc/codec/type_name.hpp"
-#include "greenrpc/protocol/error_codes.hpp"
-#include "greenrpc/protocol/command_error.hpp"
+#include "greenrpc/rpc/error_codes.hpp"
+#include "greenrpc/rpc/command_error.hpp"
+#include "greenrpc/rpc/reply_encoder.hpp"
 #include "greenrpc/server/command_info.hpp"
 #include "greenrpc/server/special_args.hpp"
 
 namespace greenrpc {
 
-// One invocation, as the connection hands it to a handler.
+// One invocation, as the dispatcher hands it to a handler.
 struct HandlerCall {
   std::span<const std::string_view> args;  // wire arguments, command name excluded
   ConnectionInfo& conn;
   RequestContext& request;
   const codec::DecodeLimits& limits;
   std::string& scratch;  // reused buffer for the encoded result
-  std::string& out;      // the RESP reply is appended here
+  ReplyEncoder& reply;   // the reply goes out through it
 };
 
 using Handler = std::function<void(HandlerCall&)>;
@@ -42,7 +43,7 @@ void reply_permission_denied(HandlerCall& call);
 void reply_decode_failure(HandlerCall& call, const CommandInfo& info, std::size_t index, bool invalid_msgpack,
                           const std::string& message, const std::string& type);
 void reply_error(HandlerCall& call, std::string_view code, std::string_view message);
-void reply_result(HandlerCall& call);  // the bulk string holding call.scratch
+void reply_result(HandlerCall& call);  // the result: the msgpack bytes in call.scratch
 
 template <class F>
 class BoundHandler {
@@ -172,6 +173,12 @@ class BoundHandler {
       }
     } catch (const CommandError& e) {
       code = e.code();
+      message = e.what();
+    } catch (const DeadlineExceededError& e) {  // the caller's deadline passed while it ran
+      code = error_code::deadline_exceeded;
+      message = e.what();
+    } catch (const CancelledError& e) {  // cancelled while it ran (the server is stopping)
+      code = error_code::cancelled;
       message = e.what();
     } catch (const std::exception& e) {
       code = error_code::unexpected_error;

@@ -1,6 +1,6 @@
 // function_traits: signatures of every supported callable kind.
 
-#include "greenrpc/codec/function_traits.hpp"
+#include "greenrpc/rpc/function_traits.hpp"
 
 #include <functional>
 #include <string>

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "greenrpc/protocol/error_codes.hpp"
+#include "greenrpc/rpc/error_codes.hpp"
 #include "greenrpc/runtime/errors.hpp"
 
 namespace greenrpc {

@@ -13,15 +13,9 @@
 #include <type_traits>
 #include <vector>
 
-namespace greenrpc {
+#include "greenrpc/rpc/command_traits.hpp"
 
-// Per-command properties beyond the signature.
-struct CommandTraits {
-  // Safe to run twice (lets a client retry it after a connection dies mid-call).
-  bool idempotent = false;
-  // One line for COMMAND DOCS.
-  std::string summary;
-};
+namespace greenrpc {
 
 template <class Signature>
 class Command;

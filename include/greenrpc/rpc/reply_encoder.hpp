@@ -1,0 +1,39 @@
+#pragma once
+// How a reply leaves: the dispatcher, the handlers and the built-ins describe a reply through this
+// interface and never see wire bytes. RESP is one encoder (server/resp_reply_encoder.hpp); a
+// bare-msgpack or HTTP wire would be another. One virtual call per reply element, never per byte.
+//
+// The shapes are Redis-flavoured (simple strings, integers, arrays, nil) because the built-ins
+// speak to Redis clients; a user command's reply is always ok_bytes() or error().
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace greenrpc {
+
+class ReplyEncoder {
+ public:
+  virtual ~ReplyEncoder() = default;
+
+  // A command's result: `msgpack` is the encoded value.
+  virtual void ok_bytes(std::string_view msgpack) = 0;
+  // A failure: `code` is one word (error_codes.hpp, or a handler's own), `message` free text.
+  virtual void error(std::string_view code, std::string_view message) = 0;
+
+  // Built-in reply shapes.
+  virtual void simple(std::string_view text) = 0;  // a short status line ("OK", "PONG")
+  virtual void bulk(std::string_view bytes) = 0;   // a binary-safe string
+  virtual void integer(std::int64_t value) = 0;
+  virtual void nil() = 0;
+  virtual void array_header(std::size_t elements) = 0;  // followed by that many elements
+
+  // A signed reply: the element written between begin_signed() and end_signed() is held back;
+  // signed_element() gives its exact wire bytes (what the tag covers) and end_signed(tag) emits
+  // [tag, element]. Only one at a time.
+  virtual void begin_signed() = 0;
+  virtual std::string_view signed_element() const = 0;
+  virtual void end_signed(std::span<const unsigned char, 32> tag) = 0;
+};
+
+}  // namespace greenrpc

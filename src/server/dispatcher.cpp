@@ -1,0 +1,160 @@
+#include "dispatcher.hpp"
+
+#include <algorithm>
+
+#include "builtin_commands.hpp"
+#include "greenrpc/rpc/error_codes.hpp"
+#include "greenrpc/runtime/fiber_deadline.hpp"
+#include "server_core.hpp"
+
+namespace greenrpc {
+namespace {
+
+constexpr std::size_t kMaxCommandName = 128;
+
+// More than ten years is as good as none (and would overflow the clock's nanoseconds). This
+// also makes the all-ones value, which stands for "absent" in the signed bytes, mean exactly
+// that: a peer adding it to a signed request changes nothing.
+constexpr std::uint64_t kForeverMs = 10ull * 365 * 24 * 3600 * 1000;
+
+Deadline deadline_of(const DecodedRequest& request) {
+  const envelope::Header* h = request.envelope;
+  if (!h || !h->deadline_ms || *h->deadline_ms >= kForeverMs) return Deadline::never();
+  return Deadline(request.arrived + std::chrono::milliseconds(*h->deadline_ms));
+}
+
+}  // namespace
+
+AfterReply Dispatcher::dispatch_elements(std::span<const std::string_view> elements, Clock::time_point arrived,
+                                         ReplyEncoder& reply) {
+  if (!envelope::is_envelope(elements[0])) return dispatch(DecodedRequest{elements, nullptr, arrived}, reply);
+  envelope::Header header;
+  std::string problem;
+  try {
+    header = envelope::parse(elements[0]);
+  } catch (const envelope::EnvelopeError& e) {
+    problem = e.what();
+  }
+  if (!problem.empty()) {
+    count_command();
+    reply.error(error_code::generic, "bad envelope: " + problem);
+    return AfterReply::keep_open;
+  }
+  if (elements.size() == 1) {
+    count_command();
+    reply.error(error_code::generic, "envelope without a command");
+    return AfterReply::keep_open;
+  }
+  return dispatch(DecodedRequest{elements.subspan(1), &header, arrived}, reply);
+}
+
+const HmacKey* Dispatcher::verify(const DecodedRequest& request, ReplyEncoder& reply) {
+  const envelope::Header& header = *request.envelope;
+  const auto& keys = core_.signing_keys();
+  if (keys.empty()) {
+    reply.error(error_code::auth_error, "request is signed but this server has no auth_secret");
+    return nullptr;
+  }
+  ensure_nonce(connection_);
+  const HmacKey* key = nullptr;
+  for (const HmacKey& k : keys) {
+    if (HmacKey::equal(*header.tag, envelope::request_tag(k, connection_.nonce, header, request.elements))) {
+      key = &k;
+      break;
+    }
+  }
+  if (!key) {
+    reply.error(error_code::auth_error,
+                "signature does not match: the client's auth_secret differs or the request was altered");
+    return nullptr;
+  }
+  if (header.seq <= connection_.last_seq) {
+    reply.error(error_code::auth_error, "replayed or reordered request: seq " + std::to_string(header.seq) +
+                                            " is not above " + std::to_string(connection_.last_seq));
+    return nullptr;
+  }
+  connection_.last_seq = header.seq;
+  return key;
+}
+
+// Written only by the worker's own thread: a plain load and store, no locked increment.
+void Dispatcher::count_command() {
+  commands_.store(commands_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+AfterReply Dispatcher::dispatch(const DecodedRequest& request, ReplyEncoder& reply) {
+  count_command();
+  const envelope::Header* header = request.envelope;
+  if (!header || !header->tag) return run(request.elements, deadline_of(request), /*signed_request=*/false, reply);
+  // Refusals of signed requests are not signed: the peer is not authenticated.
+  const HmacKey* key = verify(request, reply);
+  if (!key) return AfterReply::keep_open;
+  // The reply is signed with the key that verified the request; the tag covers the exact bytes
+  // of the reply element.
+  reply.begin_signed();
+  AfterReply after = run(request.elements, deadline_of(request), /*signed_request=*/true, reply);
+  Tag tag = envelope::reply_tag(*key, connection_.nonce, header->seq, reply.signed_element());
+  reply.end_signed(tag);
+  return after;
+}
+
+void Dispatcher::cancel_running() {
+  if (running()) token_->cancel();
+}
+
+std::string Dispatcher::describe_running(Clock::time_point now) const {
+  if (!running()) return {};
+  return " conn=" + std::to_string(connection_.id) + " peer=" + connection_.peer.to_string() + " command=" +
+         std::string(running_command_) + " running_ms=" +
+         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - running_since_).count());
+}
+
+AfterReply Dispatcher::run(std::span<const std::string_view> elements, Deadline deadline, bool signed_request,
+                           ReplyEncoder& reply) {
+  if (refusing_) {
+    // Received but never started: say so, so the caller can safely send it elsewhere.
+    reply.error(error_code::shutting_down, "the server is stopping: this request did not run");
+    return AfterReply::keep_open;
+  }
+  std::string_view name = elements[0];
+  char lower[kMaxCommandName];
+  const Route* route = nullptr;
+  if (name.size() <= kMaxCommandName) {
+    std::transform(name.begin(), name.end(), lower,
+                   [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
+    route = core_.route(std::string_view(lower, name.size()));
+  }
+  if (!route) {
+    reply.error(error_code::invalid_command, name.substr(0, 256));
+    return AfterReply::keep_open;
+  }
+  if (route->builtin) {
+    BuiltinCall call{elements, connection_, core_, reply};
+    route->builtin(call);
+    return call.close_after ? AfterReply::close : AfterReply::keep_open;
+  }
+  if (!signed_request && core_.signing_required()) {
+    reply.error(error_code::auth_error,
+                "request is not signed: this server requires HMAC-signed requests (set the client's auth_secret)");
+    return AfterReply::keep_open;
+  }
+  if (deadline.expired()) {
+    reply.error(error_code::deadline_exceeded, "the caller's deadline passed before the command ran");
+    return AfterReply::keep_open;
+  }
+  RequestContext context(connection_.id, connection_.peer, route->command->info->name, connection_.worker);
+  context.set_deadline(deadline);
+  HandlerCall call{elements.subspan(1), connection_, context, core_.options().decode_limits, scratch_, reply};
+  // The handler's waits, the calls it makes, the fibers it spawns and its run_blocking jobs
+  // inherit the deadline and end with the token.
+  if (token_->cancelled()) token_ = CancelToken::create();
+  CancelScope cancel_scope(token_);
+  FiberDeadlineScope deadline_scope(deadline);
+  running_command_ = route->command->info->name;
+  running_since_ = Clock::now();
+  route->command->handler(call);  // never throws: failures become error replies
+  running_command_ = {};
+  return AfterReply::keep_open;
+}
+
+}  // namespace greenrpc

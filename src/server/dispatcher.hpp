@@ -1,0 +1,69 @@
+#pragma once
+// The transport-agnostic core of a server connection: takes a decoded request, applies the
+// envelope (signature, seq/replay, deadline from arrival, signing_required), routes it to a
+// built-in or a user handler, and emits the reply through a ReplyEncoder, signing it when the
+// request was signed. It knows no wire bytes: framing is the protocol handler's job (RESP:
+// resp_connection.cpp), reply bytes the encoder's.
+#include <atomic>
+#include <memory>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "decoded_request.hpp"
+#include "greenrpc/rpc/reply_encoder.hpp"
+#include "greenrpc/runtime/cancel_token.hpp"
+#include "greenrpc/server/connection_info.hpp"
+
+namespace greenrpc {
+
+class ServerCore;
+class HmacKey;
+
+// What the connection does once the reply is out.
+enum class AfterReply { keep_open, close };
+
+class Dispatcher {
+ public:
+  // One per connection. `commands` is the worker's counter of commands run.
+  Dispatcher(ServerCore& core, ConnectionInfo& connection, std::atomic<std::uint64_t>& commands)
+      : core_(core), connection_(connection), commands_(commands) {}
+
+  // A request as a sequence of elements: an optional envelope element (a msgpack map), the
+  // command name, the arguments. Parses the envelope and calls dispatch().
+  AfterReply dispatch_elements(std::span<const std::string_view> elements, Clock::time_point arrived,
+                               ReplyEncoder& reply);
+  AfterReply dispatch(const DecodedRequest& request, ReplyEncoder& reply);
+
+  // The server is stopping: from now on every request is answered SHUTTING_DOWN without running
+  // (the greenrpc client resends it elsewhere). The one running, if any, runs on.
+  void refuse_new_requests() noexcept { refusing_ = true; }
+  // True while a user handler runs (the connection's fiber is inside it).
+  bool running() const noexcept { return !running_command_.empty(); }
+  // Cancels the running handler: its greenrpc waits end with CancelledError and it answers
+  // CANCELLED. Owner thread only.
+  void cancel_running();
+  // See ProtocolHandler::describe_running.
+  std::string describe_running(Clock::time_point now) const;
+
+ private:
+  void count_command();
+  // Verifies a signed request; nullptr (and the refusal written) when it does not pass.
+  const HmacKey* verify(const DecodedRequest& request, ReplyEncoder& reply);
+  AfterReply run(std::span<const std::string_view> elements, Deadline deadline, bool signed_request,
+                 ReplyEncoder& reply);
+
+  ServerCore& core_;
+  ConnectionInfo& connection_;
+  std::atomic<std::uint64_t>& commands_;
+  std::string scratch_;  // reused buffer for encoded results
+  bool refusing_ = false;
+  // The running handler's cancellation (one per connection, replaced once cancelled) and what
+  // runs since when.
+  std::shared_ptr<CancelToken> token_ = CancelToken::create();
+  std::string_view running_command_;  // the registry's name of the command; empty when idle
+  Clock::time_point running_since_{};
+};
+
+}  // namespace greenrpc

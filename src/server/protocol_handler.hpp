@@ -1,0 +1,27 @@
+#pragma once
+// One connection speaking one protocol (RESP, a sniffed one...): the body of the connection's
+// fiber plus the two stop hooks the worker calls. The worker owns it for the fiber's lifetime and
+// keeps it in its set of connections (Worker::attach/detach) so drain and cut reach it.
+#include <string>
+
+#include "greenrpc/runtime/deadline.hpp"
+
+namespace greenrpc {
+
+class ProtocolHandler {
+ public:
+  virtual ~ProtocolHandler() = default;
+
+  // The fiber body: serves until the peer leaves, a stop, or an error; closes the stream.
+  virtual void run() noexcept = 0;
+  // Graceful stop: close now when idle between requests, else after the current batch.
+  virtual void drain() = 0;
+  // Immediate stop: wake any parked read or write with CancelledError; queued requests are not
+  // started.
+  virtual void cut() = 0;
+  // " conn=<id> peer=<addr> command=<name> running_ms=<age>" per request still running, for the
+  // log of a stop that had to give up on it; empty when none runs.
+  virtual std::string describe_running(Clock::time_point /*now*/) const { return {}; }
+};
+
+}  // namespace greenrpc

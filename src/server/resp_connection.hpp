@@ -1,0 +1,51 @@
+#pragma once
+// One RESP client connection: a single fiber that reads, parses every complete frame in the
+// buffer, hands each request to the Dispatcher, and writes all their replies with one write
+// (helio's HandleRequests loop + brpc's batching). Only framing lives here: routing, the envelope
+// and reply shapes are the Dispatcher's; reply bytes are RespReplyEncoder's.
+#include <memory>
+#include <string>
+
+#include "dispatcher.hpp"
+#include "greenrpc/net/byte_stream.hpp"
+#include "greenrpc/protocol/read_buffer.hpp"
+#include "greenrpc/protocol/request_parser.hpp"
+#include "greenrpc/server/connection_info.hpp"
+#include "protocol_handler.hpp"
+#include "resp_reply_encoder.hpp"
+
+namespace greenrpc {
+
+class Worker;
+class ServerCore;
+
+class RespConnection final : public ProtocolHandler {
+ public:
+  RespConnection(Worker& worker, std::unique_ptr<ByteStream> stream);
+
+  void run() noexcept override;
+  void drain() override;
+  void cut() override;
+  std::string describe_running(Clock::time_point now) const override { return dispatcher_.describe_running(now); }
+
+ private:
+  void serve();
+  // After the last reply: FIN, then the peer's unread bytes read and dropped for a moment, so a
+  // reset does not destroy replies the peer has not read yet.
+  void close_politely();
+
+  ServerCore& core_;
+  std::unique_ptr<ByteStream> stream_;
+  ConnectionInfo info_;
+  protocol::RequestParser parser_;
+  protocol::ReadBuffer in_;
+  std::string out_;
+  RespReplyEncoder reply_{out_};
+  Dispatcher dispatcher_;
+  std::size_t read_hint_ = 4096;  // free space asked of the buffer before each read
+  bool idle_ = false;      // parked in read with nothing buffered
+  bool draining_ = false;
+  bool cut_ = false;
+};
+
+}  // namespace greenrpc

@@ -1,0 +1,39 @@
+#include "resp_reply_encoder.hpp"
+
+#include "greenrpc/envelope/envelope.hpp"
+#include "greenrpc/protocol/resp_writer.hpp"
+
+namespace greenrpc {
+
+void RespReplyEncoder::ok_bytes(std::string_view msgpack) { protocol::append_bulk(*target_, msgpack); }
+
+void RespReplyEncoder::error(std::string_view code, std::string_view message) {
+  protocol::append_error(*target_, code, message);
+}
+
+void RespReplyEncoder::simple(std::string_view text) { protocol::append_simple(*target_, text); }
+
+void RespReplyEncoder::bulk(std::string_view bytes) { protocol::append_bulk(*target_, bytes); }
+
+void RespReplyEncoder::integer(std::int64_t value) { protocol::append_integer(*target_, value); }
+
+void RespReplyEncoder::nil() { protocol::append_null(*target_); }
+
+void RespReplyEncoder::array_header(std::size_t elements) { protocol::append_array_header(*target_, elements); }
+
+void RespReplyEncoder::begin_signed() {
+  element_.clear();
+  target_ = &element_;
+}
+
+// docs/protocol.md: "*2\r\n$32\r\n<tag>\r\n<reply element>".
+void RespReplyEncoder::end_signed(std::span<const unsigned char, 32> tag) {
+  target_ = out_;
+  out_->append(envelope::kSignedReplyHead);
+  out_->append(reinterpret_cast<const char*>(tag.data()), tag.size());
+  out_->append("\r\n", 2);
+  out_->append(element_);
+  element_.clear();
+}
+
+}  // namespace greenrpc

@@ -1,0 +1,33 @@
+#pragma once
+// The RESP2 ReplyEncoder: replies are appended to the connection's output buffer (no copy, no
+// allocation beyond its growth). A signed reply's element goes to a reused side buffer first, so
+// the [tag, element] array can be written in wire order once the tag is known.
+#include <string>
+
+#include "greenrpc/rpc/reply_encoder.hpp"
+
+namespace greenrpc {
+
+class RespReplyEncoder final : public ReplyEncoder {
+ public:
+  explicit RespReplyEncoder(std::string& out) : out_(&out), target_(&out) {}
+
+  void ok_bytes(std::string_view msgpack) override;
+  void error(std::string_view code, std::string_view message) override;
+  void simple(std::string_view text) override;
+  void bulk(std::string_view bytes) override;
+  void integer(std::int64_t value) override;
+  void nil() override;
+  void array_header(std::size_t elements) override;
+
+  void begin_signed() override;
+  std::string_view signed_element() const override { return element_; }
+  void end_signed(std::span<const unsigned char, 32> tag) override;
+
+ private:
+  std::string* out_;     // the connection's output buffer
+  std::string* target_;  // out_, or element_ between begin_signed and end_signed
+  std::string element_;  // the element of a signed reply
+};
+
+}  // namespace greenrpc

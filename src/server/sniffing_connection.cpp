@@ -1,0 +1,72 @@
+#include "sniffing_connection.hpp"
+
+#include "greenrpc/runtime/errors.hpp"
+#include "greenrpc/runtime/log.hpp"
+#include "greenrpc/net/prefixed_byte_stream.hpp"
+#include "sniffing_protocol.hpp"
+
+namespace greenrpc {
+
+void SniffingConnection::drain() {
+  draining_ = true;
+  if (chosen_)
+    chosen_->drain();
+  else if (idle_)
+    stream_->cancel();  // nothing read yet: nothing to finish
+}
+
+void SniffingConnection::cut() {
+  cut_ = true;
+  if (chosen_)
+    chosen_->cut();
+  else
+    stream_->cancel();
+}
+
+const ProtocolFactory* SniffingConnection::sniff() {
+  const Deadline deadline = Deadline::after(protocols_.timeout());
+  first_bytes_.resize(SniffingProtocol::kMaxSniffBytes);
+  std::size_t have = 0;
+  for (;;) {
+    if (cut_ || (draining_ && have == 0)) return nullptr;
+    idle_ = have == 0;
+    std::size_t n = stream_->read_some(std::span(first_bytes_.data() + have, first_bytes_.size() - have), deadline);
+    idle_ = false;
+    if (n == 0) return nullptr;  // peer closed
+    have += n;
+    std::span<const char> first(first_bytes_.data(), have);
+    Match m = protocols_.probe(first);
+    if (m == Match::yes) {
+      first_bytes_.resize(have);
+      return protocols_.choose(first);
+    }
+    if (m == Match::no || have == first_bytes_.size()) return nullptr;
+  }
+}
+
+void SniffingConnection::run() noexcept {
+  const ProtocolFactory* protocol = nullptr;
+  std::string failure;  // recorded in catch blocks, logged after them
+  try {
+    protocol = sniff();
+    if (protocol) chosen_ = protocol->make(worker_, std::make_unique<PrefixedByteStream>(std::move(first_bytes_), std::move(stream_)));
+  } catch (const CancelledError&) {
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  if (!chosen_) {
+    if (!failure.empty()) GREENRPC_LOG(debug, "sniffing connection closed: " + failure);
+    if (stream_) stream_->close();
+    return;
+  }
+  // A stop that came while choosing applies to the chosen protocol.
+  if (cut_)
+    chosen_->cut();
+  else if (draining_)
+    chosen_->drain();
+  chosen_->run();
+}
+
+}  // namespace greenrpc
