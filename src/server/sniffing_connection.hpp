@@ -22,6 +22,9 @@ class SniffingConnection final : public ProtocolHandler {
   void run() noexcept override;
   void drain() override;
   void cut() override;
+  std::string describe_running(Clock::time_point now) const override {
+    return chosen_ ? chosen_->describe_running(now) : std::string();
+  }
 
  private:
   // Reads until a protocol says yes; nullptr when none will (or the peer left, or a stop).
