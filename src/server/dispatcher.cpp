@@ -85,14 +85,14 @@ void Dispatcher::count_command() {
 AfterReply Dispatcher::dispatch(const DecodedRequest& request, ReplyEncoder& reply) {
   count_command();
   const envelope::Header* header = request.envelope;
-  if (!header || !header->tag) return run(request.elements, deadline_of(request), /*signed_request=*/false, reply);
+  if (!header || !header->tag) return run(request, /*signed_request=*/false, reply);
   // Refusals of signed requests are not signed: the peer is not authenticated.
   const HmacKey* key = verify(request, reply);
   if (!key) return AfterReply::keep_open;
   // The reply is signed with the key that verified the request; the tag covers the exact bytes
   // of the reply element.
   reply.begin_signed();
-  AfterReply after = run(request.elements, deadline_of(request), /*signed_request=*/true, reply);
+  AfterReply after = run(request, /*signed_request=*/true, reply);
   Tag tag = envelope::reply_tag(*key, connection_.nonce, header->seq, reply.signed_element());
   reply.end_signed(tag);
   return after;
@@ -105,12 +105,13 @@ void Dispatcher::cancel_running() {
 std::string Dispatcher::describe_running(Clock::time_point now) const {
   if (!running()) return {};
   return " conn=" + std::to_string(connection_.id) + " peer=" + connection_.peer.to_string() + " command=" +
-         std::string(running_command_) + " running_ms=" +
+         std::string(running_command_) + " age_ms=" +
          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - running_since_).count());
 }
 
-AfterReply Dispatcher::run(std::span<const std::string_view> elements, Deadline deadline, bool signed_request,
-                           ReplyEncoder& reply) {
+AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, ReplyEncoder& reply) {
+  const std::span<const std::string_view> elements = request.elements;
+  const Deadline deadline = deadline_of(request);
   if (refusing_) {
     // Received but never started: say so, so the caller can safely send it elsewhere.
     reply.error(error_code::shutting_down, "the server is stopping: this request did not run");
@@ -151,7 +152,7 @@ AfterReply Dispatcher::run(std::span<const std::string_view> elements, Deadline 
   CancelScope cancel_scope(token_);
   FiberDeadlineScope deadline_scope(deadline);
   running_command_ = route->command->info->name;
-  running_since_ = Clock::now();
+  running_since_ = request.arrived;  // no clock read of its own on the hot path
   route->command->handler(call);  // never throws: failures become error replies
   running_command_ = {};
   return AfterReply::keep_open;

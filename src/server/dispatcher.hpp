@@ -51,8 +51,7 @@ class Dispatcher {
   void count_command();
   // Verifies a signed request; nullptr (and the refusal written) when it does not pass.
   const HmacKey* verify(const DecodedRequest& request, ReplyEncoder& reply);
-  AfterReply run(std::span<const std::string_view> elements, Deadline deadline, bool signed_request,
-                 ReplyEncoder& reply);
+  AfterReply run(const DecodedRequest& request, bool signed_request, ReplyEncoder& reply);
 
   ServerCore& core_;
   ConnectionInfo& connection_;
