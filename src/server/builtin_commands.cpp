@@ -270,6 +270,12 @@ void command(BuiltinCall& c) {
   if (iequals(sub, "COUNT")) return c.reply.integer(static_cast<std::int64_t>(user.size() + builtins.size()));
   if (iequals(sub, "INFO") || iequals(sub, "DOCS")) {
     bool docs = iequals(sub, "DOCS");
+    // More names than there are commands can only repeat some: refused, so a small request
+    // cannot ask for a reply many times the size of the whole table.
+    const std::size_t known = user.size() + builtins.size();
+    if (c.args.size() - 2 > known)
+      return c.reply.error(error_code::generic, "COMMAND " + std::string(docs ? "DOCS" : "INFO") + " takes at most " +
+                                                    std::to_string(known) + " names (the number of commands)");
     std::vector<std::string_view> names(c.args.begin() + 2, c.args.end());
     if (names.empty()) names = all_names();
     // DOCS is a map (flattened in RESP2) that skips unknown names; INFO an array with nulls.

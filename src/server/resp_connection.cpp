@@ -1,6 +1,7 @@
 #include "resp_connection.hpp"
 
 #include "greenrpc/rpc/error_codes.hpp"
+#include "greenrpc/runtime/cancel_token.hpp"
 #include "greenrpc/runtime/errors.hpp"
 #include "greenrpc/runtime/log.hpp"
 #include "greenrpc/net/errors.hpp"
@@ -25,7 +26,8 @@ RespConnection::RespConnection(Worker& worker, std::unique_ptr<ByteStream> strea
     : core_(worker.core()),
       stream_(std::move(stream)),
       parser_(core_.options().protocol_limits),
-      dispatcher_(core_, info_, worker.commands) {
+      dispatcher_(core_, info_, worker.commands),
+      worker_(worker) {
   info_.id = core_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
   info_.peer = stream_->peer();
   info_.worker = worker.index();
@@ -34,7 +36,7 @@ RespConnection::RespConnection(Worker& worker, std::unique_ptr<ByteStream> strea
 void RespConnection::drain() {
   draining_ = true;
   dispatcher_.refuse_new_requests();  // what is queued, or arrives, is answered SHUTTING_DOWN
-  if (idle_) stream_->cancel();
+  if (idle_) token_->cancel();        // ends the idle read; the stream stays usable for a polite close
 }
 
 void RespConnection::cut() {
@@ -49,9 +51,25 @@ void RespConnection::cut() {
   }
 }
 
+void RespConnection::evict(std::string_view reason) {
+  if (!evicted_.empty()) return;
+  evicted_ = reason;
+  if (!dispatcher_.running()) token_->cancel();  // a running handler finishes first; then it closes
+}
+
+void RespConnection::account() {
+  const std::size_t now = in_.capacity() + out_.capacity();
+  if (now == accounted_) return;
+  const auto delta = static_cast<std::ptrdiff_t>(now) - static_cast<std::ptrdiff_t>(accounted_);
+  accounted_ = now;
+  worker_.buffered_changed(delta);
+}
+
 void RespConnection::close_politely() {
   constexpr auto kLinger = std::chrono::milliseconds(200);
   constexpr std::size_t kMaxDrained = 1 << 20;
+  // A fresh token: the connection's own may have been cancelled to end its last read.
+  CancelScope scope(CancelToken::create());
   std::string failure;
   try {
     const Deadline until = Deadline::after(kLinger);
@@ -69,25 +87,85 @@ void RespConnection::close_politely() {
   (void)failure;
 }
 
+void RespConnection::close_with_error(std::string_view message) {
+  CancelScope scope(CancelToken::create());
+  std::string failure;
+  try {
+    out_.clear();
+    reply_.error(error_code::generic, message);
+    stream_->write_all(out_, Deadline::after(std::chrono::milliseconds(100)));
+  } catch (const std::exception& e) {  // the peer does not read: it is closed all the same
+    failure = e.what();
+  }
+  (void)failure;
+}
+
 void RespConnection::run() noexcept {
   std::string failure;  // recorded in catch blocks, logged after them
   bool polite = false;
-  try {
-    if (core_.app().make_state) info_.state = core_.app().make_state();
-    serve();
+  {
+    CancelScope scope(token_);  // drain and evict end this fiber's reads through it
+    try {
+      if (core_.app().make_state) info_.state = core_.app().make_state();
+      serve();
+      polite = true;
+    } catch (const CancelledError&) {
+      polite = draining_ && !cut_;  // a drain ended an idle read: nothing unanswered, close with a FIN
+    } catch (const TimeoutError& e) {
+      failure = e.what();
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "unknown exception";
+    }
+  }
+  if (!evicted_.empty()) {
+    failure = evicted_;
+    close_with_error(evicted_);
     polite = true;
-  } catch (const CancelledError&) {
-    polite = draining_ && !cut_;  // a drain ended an idle read: nothing unanswered, close with a FIN
-  } catch (const TimeoutError& e) {
-    failure = e.what();
-  } catch (const std::exception& e) {
-    failure = e.what();
-  } catch (...) {
-    failure = "unknown exception";
   }
   if (!failure.empty()) GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + " closed: " + failure);
   if (polite) close_politely();  // never throws
+  in_ = {};
+  out_ = {};
+  account();  // gives the bytes back to the budget
   stream_->close();
+}
+
+std::size_t RespConnection::read_more(std::span<char> space) {
+  const ServerOptions& opts = core_.options();
+  if (draining_) {
+    // One last look at what already arrived, never parking: requests that crossed the drain get
+    // SHUTTING_DOWN instead of silence.
+    try {
+      return stream_->read_some(space, Deadline(Clock::now()));
+    } catch (const TimeoutError&) {
+      return 0;
+    } catch (const CancelledError&) {
+      return 0;
+    }
+  }
+  idle_ = in_.size() == 0;
+  Deadline deadline = idle_ ? deadline_after(opts.idle_timeout) : frame_deadline_;
+  std::size_t n = 0;
+  std::string timed_out;
+  try {
+    n = stream_->read_some(space, deadline);
+  } catch (const TimeoutError& e) {
+    timed_out = e.what();
+  } catch (const CancelledError&) {
+    idle_ = false;
+    if (!draining_) throw;  // evicted, or cut
+    return read_more(space);  // drained while idle: the last look
+  }
+  if (!timed_out.empty()) {
+    if (idle_) throw TimeoutError("idle for " + std::to_string(opts.idle_timeout.count()) + " ms");
+    close_with_error("request not completed within " + std::to_string(opts.frame_timeout.count()) +
+                     " ms of its first byte");
+    throw TimeoutError("request not completed within the frame timeout");
+  }
+  idle_ = false;
+  return n;
 }
 
 void RespConnection::serve() {
@@ -96,20 +174,33 @@ void RespConnection::serve() {
   auto write_deadline = [&] {
     return cut_ ? Deadline::after(std::chrono::milliseconds(100)) : deadline_after(opts.write_timeout);
   };
+  auto flush = [&] {
+    stream_->write_all(out_, write_deadline());
+    out_.clear();
+  };
   for (;;) {
-    // Stopping: every complete request read so far has its reply (SHUTTING_DOWN for those that
-    // did not start); a partial one is dropped with the connection.
-    if (draining_) return;
     in_.shrink_if_idle();
-    std::span<char> space = in_.prepare(read_hint_);
-    idle_ = in_.size() == 0;
-    std::size_t n = stream_->read_some(space, deadline_after(opts.idle_timeout));
-    idle_ = false;
-    if (n == 0) return;  // peer closed
+    std::span<char> space = in_.prepare(read_hint_, opts.query_buffer_limit);
+    if (space.empty()) {
+      close_with_error("query buffer limit of " + std::to_string(opts.query_buffer_limit) + " bytes exceeded");
+      throw IoError("query buffer limit exceeded", 0);
+    }
+    account();
+    if (!evicted_.empty()) return;
+    const bool was_draining = draining_;
+    std::size_t n = read_more(space);
+    if (n == 0) {
+      if (was_draining || draining_) {  // the last look found nothing more: done, politely
+        if (!out_.empty()) flush();
+        return;
+      }
+      return;  // peer closed
+    }
     const Clock::time_point arrived = Clock::now();  // deadlines count from arrival, not from when a request gets to run
     // A read that filled the space means a deep pipeline: read more at once next time (up to
     // 32 KiB), so a batch arrives in one recv and leaves in one write.
     if (n == space.size() && read_hint_ < kMaxReadHint) read_hint_ *= 2;
+    if (in_.size() == 0 && opts.frame_timeout.count() > 0) frame_deadline_ = Deadline(arrived + opts.frame_timeout);
     in_.commit(n);
 
     // Every complete frame in the buffer, in order; all their replies in one write.
@@ -126,14 +217,22 @@ void RespConnection::serve() {
       auto args = parser_.args();
       if (!args.empty()) keep_open = dispatcher_.dispatch_elements(args, arrived, reply_) == AfterReply::keep_open;
       in_.consume(r.consumed);  // after dispatch: args view the buffer
-      if (out_.size() >= kFlushThreshold) {
-        stream_->write_all(out_, write_deadline());
+      // The next request's first byte, if any, came with this read.
+      if (opts.frame_timeout.count() > 0) frame_deadline_ = Deadline(arrived + opts.frame_timeout);
+      if (out_.size() > opts.output_buffer_limit) {
         out_.clear();
+        out_.shrink_to_fit();
+        account();
+        throw IoError("output buffer limit of " + std::to_string(opts.output_buffer_limit) + " bytes exceeded", 0);
+      }
+      if (out_.size() >= kFlushThreshold) {
+        account();
+        flush();
       }
     }
     if (!out_.empty()) {
-      stream_->write_all(out_, write_deadline());
-      out_.clear();
+      account();
+      flush();
       if (out_.capacity() > kFlushThreshold) out_.shrink_to_fit();
     }
     if (!keep_open) return;  // QUIT or a protocol error: run() closes politely

@@ -10,6 +10,7 @@
 #include "greenrpc/net/byte_stream.hpp"
 #include "greenrpc/protocol/read_buffer.hpp"
 #include "greenrpc/protocol/request_parser.hpp"
+#include "greenrpc/runtime/cancel_token.hpp"
 #include "greenrpc/server/connection_info.hpp"
 #include "protocol_handler.hpp"
 #include "resp_reply_encoder.hpp"
@@ -27,9 +28,18 @@ class RespConnection final : public ProtocolHandler {
   void drain() override;
   void cut() override;
   std::string describe_running(Clock::time_point now) const override { return dispatcher_.describe_running(now); }
+  std::size_t buffered_bytes() const override { return accounted_; }
+  void evict(std::string_view reason) override;
 
  private:
   void serve();
+  // Reads more input: at most until the idle timeout (buffer empty) or the frame deadline (a
+  // request begun). Once draining, only what already arrived (never parks).
+  std::size_t read_more(std::span<char> space);
+  // Reports the buffers' size to the worker's client memory budget when it changed.
+  void account();
+  // Ends the connection with "-<code> <message>" when the peer can still take it.
+  void close_with_error(std::string_view message);
   // After the last reply: FIN, then the peer's unread bytes read and dropped for a moment, so a
   // reset does not destroy replies the peer has not read yet.
   void close_politely();
@@ -42,7 +52,15 @@ class RespConnection final : public ProtocolHandler {
   std::string out_;
   RespReplyEncoder reply_{out_};
   Dispatcher dispatcher_;
+  Worker& worker_;
   std::size_t read_hint_ = 4096;  // free space asked of the buffer before each read
+  std::size_t accounted_ = 0;     // bytes of in_ and out_ last reported to the worker
+  // The connection fiber's own cancellation (a handler runs under its request's token instead):
+  // ends a parked read for an eviction or a drain without poisoning the stream, so a reply and a
+  // polite close can still follow.
+  std::shared_ptr<CancelToken> token_ = CancelToken::create();
+  Deadline frame_deadline_;       // the request begun in in_ must be complete by then
+  std::string evicted_;           // why, once evicted
   bool idle_ = false;      // parked in read with nothing buffered
   bool draining_ = false;
   bool cut_ = false;

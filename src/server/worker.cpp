@@ -9,7 +9,10 @@
 namespace greenrpc {
 
 Worker::Worker(ServerCore& core, unsigned index)
-    : core_(core), index_(index), loop_("greenrpc-w" + std::to_string(index)) {
+    : core_(core),
+      index_(index),
+      loop_("greenrpc-w" + std::to_string(index)),
+      budget_share_(core.options().client_memory_budget / std::max(1u, core.options().workers)) {
   loop_.post([core = &core_] { ServerCore::set_serving_on_this_thread(core); });
 }
 
@@ -100,7 +103,30 @@ void Worker::serve(const ProtocolFactory& protocol, std::unique_ptr<ByteStream> 
   detach(key);
 }
 
+void Worker::buffered_changed(std::ptrdiff_t delta) {
+  buffered_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(buffered_) + delta);
+  if (delta <= 0 || buffered_ <= budget_share_) return;
+  // Over budget: evict the largest holders first; bytes of connections already evicted (still
+  // closing) count as released.
+  std::size_t releasing = 0;
+  for (ProtocolHandler* c : evicted_) releasing += c->buffered_bytes();
+  while (buffered_ - std::min(buffered_, releasing) > budget_share_) {
+    ProtocolHandler* largest = nullptr;
+    for (ProtocolHandler* c : connections_)
+      if (!evicted_.contains(c) && (!largest || c->buffered_bytes() > largest->buffered_bytes())) largest = c;
+    if (!largest || largest->buffered_bytes() == 0) return;
+    releasing += largest->buffered_bytes();
+    evicted_.insert(largest);
+    GREENRPC_LOG(warn, "worker " + std::to_string(index_) + ": client memory budget exceeded (" +
+                           std::to_string(buffered_) + " bytes buffered, share " + std::to_string(budget_share_) +
+                           "): closing the connection holding the most (" +
+                           std::to_string(largest->buffered_bytes()) + " bytes)");
+    largest->evict("client memory budget exceeded: this connection held the most buffered bytes");
+  }
+}
+
 void Worker::detach(ProtocolHandler* c) {
+  evicted_.erase(c);
   connections_.erase(c);
   if (draining_ && connections_.empty() && drained_) drained_->set();
 }

@@ -51,6 +51,10 @@ class Worker {
   void attach(ProtocolHandler* c) { connections_.insert(c); }
   void detach(ProtocolHandler* c);
   bool draining() const noexcept { return draining_; }
+  // Loop thread only: a connection's buffers grew or shrank by `delta` bytes. When the worker's
+  // share of the client memory budget is exceeded, the connections holding the most are evicted
+  // until it is not.
+  void buffered_changed(std::ptrdiff_t delta);
 
  private:
   struct Listener {
@@ -71,6 +75,9 @@ class Worker {
   bool draining_ = false;
   std::shared_ptr<OneShotEvent> drained_;
   Clock::time_point last_spawn_failure_log_{};
+  std::size_t buffered_ = 0;  // bytes in the buffers of this worker's connections
+  std::size_t budget_share_ = 0;
+  std::unordered_set<ProtocolHandler*> evicted_;  // evicted, still closing: their bytes are on the way out
 };
 
 }  // namespace greenrpc

@@ -26,8 +26,31 @@ struct ServerOptions {
   // with CancelledError); this long after that, stop() returns whatever they do, logging each
   // one still stuck. stop() always returns within grace_period + stop_timeout (plus a little).
   std::chrono::milliseconds stop_timeout{1'000};
-  // A connection silent for this long is closed (0: never).
-  std::chrono::milliseconds idle_timeout{0};
+  // A connection with nothing in flight and nothing received for this long is closed (0: never).
+  // Redis's `timeout` defaults to 0 (never), trusting clients to hold few connections; an RPC
+  // server exposed to many clients needs its slots back from connections that went away silently
+  // (a NAT that dropped the flow, a crashed client). greenrpc's client and redis-py reconnect on
+  // their next call, so 5 minutes costs them one reconnect after a long pause.
+  std::chrono::milliseconds idle_timeout{300'000};
+  // Once the first byte of a request has arrived, the whole request must arrive within this
+  // (like a web server's header timeout), or it is answered "-ERR request not completed ..." and
+  // the connection closed. Bounds how long a peer trickling bytes can hold a slot and a buffer:
+  // 30 s moves a maximal 64 MiB argument at 2.2 MB/s.
+  std::chrono::milliseconds frame_timeout{30'000};
+  // Bytes one connection may buffer for requests (Redis's client-query-buffer-limit, 1 GiB
+  // there): one maximal argument (protocol_limits.max_bulk_bytes) plus 1 MiB of framing and
+  // pipelined requests. Beyond it: "-ERR query buffer limit" and the connection closes.
+  std::size_t query_buffer_limit = (64u << 20) + (1u << 20);
+  // Bytes of replies one connection may hold unsent (Redis's client-output-buffer-limit, which
+  // is unlimited for normal clients there): twice the largest argument, so an echo of a maximal
+  // argument passes. Beyond it the connection closes (logged).
+  std::size_t output_buffer_limit = 128u << 20;
+  // Bytes all connections of the server may buffer together, requests and replies (Redis's
+  // maxmemory-clients, off there). Over it, the connection holding the most is closed first with
+  // "-ERR client memory budget exceeded"; the others keep being served. Split evenly between
+  // the workers. 512 MiB: eight maximal requests at once, a few MB per connection for 10,000
+  // ordinary ones.
+  std::size_t client_memory_budget = 512u << 20;
   // A reply that cannot be written within this time closes the connection (slow readers).
   std::chrono::milliseconds write_timeout{30'000};
   // HMAC-SHA256 message signing (arrpc's auth_secret). When set, every request to a user command
