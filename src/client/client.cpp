@@ -76,7 +76,11 @@ std::shared_ptr<detail::PendingCall> Client::submit(std::string body, std::uint3
   auto timeout = opts.timeout.count() > 0 ? opts.timeout : options_.timeout;
   if (timeout.count() > 0) call->deadline = Deadline::after(timeout);
   // Inside a handler: never outlive the request being served.
-  call->deadline = earliest(call->deadline, current_fiber_deadline());
+  const Deadline inherited = current_fiber_deadline();
+  if (inherited.time_point() < call->deadline.time_point()) {
+    call->deadline = inherited;
+    call->deadline_inherited = true;
+  }
   detail::ClientConnection* conn = impl_->pick();
   if (impl_->loop.on_this_thread()) {
     conn->enqueue(call);  // a fiber of the client's own loop: no thread hop

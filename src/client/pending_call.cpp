@@ -41,7 +41,10 @@ const protocol::RespValue& await_reply(PendingCall& call) {
       if (armed) c.abandoned.store(true, std::memory_order_relaxed);
     }
   } abandon{call};
-  if (!call.done->wait(call.deadline)) throw TimeoutError("call timed out");
+  if (!call.done->wait(call.deadline)) {
+    if (call.deadline_inherited) throw DeadlineExceededError("call cut short: the calling request's deadline passed");
+    throw TimeoutError("call timed out");
+  }
   abandon.armed = false;
   if (call.failure) std::rethrow_exception(call.failure);
   if (call.reply.type == protocol::RespValue::Type::error) throw_remote_error(call.reply.str, call.errors.get());

@@ -24,6 +24,7 @@ struct PendingCall {
   std::string body;
   std::uint32_t elements = 0;
   Deadline deadline;          // the tighter of the call's timeout and the calling handler's deadline
+  bool deadline_inherited = false;  // the handler's deadline was the tighter: expiry is DeadlineExceededError
   bool idempotent = false;
   unsigned attempts = 0;      // sends that reached a server and were lost there (counted when lost)
   unsigned refusals = 0;      // SHUTTING_DOWN answers: sends a stopping server did not start
