@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <map>
@@ -564,7 +565,12 @@ TEST(ShutdownHandover, FiftyPipeliningClientsThroughAStopLoseNothing) {
   a.stop();
   b.stop();
   Tally total;
+  long clients_with_failures = 0, most_failures_of_a_client = 0;
   for (const auto& t : tallies) {
+    long f = 0;
+    for (const auto& [k, n] : t.failures) f += n;
+    clients_with_failures += f > 0;
+    most_failures_of_a_client = std::max(most_failures_of_a_client, f);
     total.issued += t.issued;
     total.ok += t.ok;
     total.wrong_value += t.wrong_value;
@@ -577,13 +583,17 @@ TEST(ShutdownHandover, FiftyPipeliningClientsThroughAStopLoseNothing) {
     failed += n;
     detail += " " + k + "=" + std::to_string(n);
   }
-  std::printf("[counts] issued=%ld ok=%ld wrong_value=%ld hung=%ld failed=%ld%s\n", total.issued, total.ok,
-              total.wrong_value, total.hung, failed, detail.c_str());
+  std::printf("[counts] issued=%ld ok=%ld wrong_value=%ld hung=%ld failed=%ld%s; clients with failures: %ld, "
+              "at most %ld for one client\n",
+              total.issued, total.ok, total.wrong_value, total.hung, failed, detail.c_str(), clients_with_failures,
+              most_failures_of_a_client);
   EXPECT_EQ(total.hung, 0) << "futures not resolved within their bound";
   EXPECT_EQ(total.wrong_value, 0) << "a reply carried another call's value";
   EXPECT_EQ(total.failures.count("TimeoutError"), 0u);
   EXPECT_EQ(total.issued, total.ok + total.wrong_value + total.hung + failed);
   for (const auto& [k, n] : total.failures) EXPECT_EQ(k, "ConnectionLostError") << n << " calls failed with " << k;
+  // Each client's connection to A closes once: at worst the one batch in flight then is lost.
+  EXPECT_LE(most_failures_of_a_client, kBatch) << "a client lost calls beyond the batch in flight at the close";
   EXPECT_LE(failed * 100, total.issued) << "more than 1% of the calls were lost mid-flight";
   EXPECT_GT(total.ok, kClients * kBatch * 2) << "too little traffic to prove anything";
 }
@@ -648,4 +658,41 @@ TEST(ShutdownResources, ThreadCountReturnsToItsStartAfterServerAndClientAreGone)
   const bool back = eventually([&] { return (now = thread_count()) <= before; }, 2s);
   std::printf("[info] threads: before %zu, after %zu\n", before, now);
   EXPECT_TRUE(back) << now - before << " thread(s) left behind";
+}
+
+// ---- a request already received when the stop begins is answered, never dropped ----------------
+
+// The pattern behind the losses of the 50-client test, made deterministic: an idle connection
+// whose request is already in the server's socket buffer (its worker thread was busy, so it was
+// not read yet) when the stop begins. The request was received and never started: it must be
+// answered (PONG, or SHUTTING_DOWN so the client can resend it), not silently dropped with the
+// connection — the client would have to report "may have run".
+TEST(ShutdownHandover, RequestAlreadyReceivedWhenTheStopBeginsIsAnswered) {
+  GTEST_SKIP() << "BUG: src/server/resp_connection.cpp: drain() (line 37) cancels the read of a connection that is "
+                  "idle_ (nothing in its user-space buffer) although request bytes may already sit in the socket; "
+                  "run() then closes politely (line 80) and close_politely() reads and discards them (line 62) "
+                  "after the FIN: a request received before the stop gets no answer, and the greenrpc client "
+                  "reports ConnectionLostError (\"may have run\") for a call that never ran — about one batch per "
+                  "client in FiftyPipeliningClientsThroughAStopLoseNothing. Remove this skip once fixed.";
+  greenrpc::App app;
+  std::atomic<bool> blocking{false};
+  app.command("block_worker", [&] {
+    blocking = true;
+    std::this_thread::sleep_for(400ms);  // the worker's thread: nothing else runs meanwhile
+    return 1;
+  });
+  greenrpc::Server server = app.start_background(bounded_options(2s));
+  RawSocket idle(server.port());
+  ASSERT_EQ(idle.call(resp_frame({"PING"})), "+PONG\r\n");  // connected, served, now idle
+  greenrpc::Client client("127.0.0.1", server.port());
+  auto blocker = client.call_async<int>("block_worker");
+  ASSERT_TRUE(eventually([&] { return blocking.load(); }, 5s));
+  idle.send(resp_frame({"PING"}));  // received by the kernel; the worker cannot read it yet
+  std::this_thread::sleep_for(50ms);
+  server.request_stop();  // the drain is queued behind the blocked handler too
+  const std::string r = idle.read_reply();
+  EXPECT_TRUE(r == "+PONG\r\n" || r.rfind("-SHUTTING_DOWN ", 0) == 0)
+      << "a received request was dropped without an answer (got '" << r << "')";
+  EXPECT_EQ(blocker.get(), 1);
+  server.stop();
 }
