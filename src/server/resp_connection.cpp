@@ -3,6 +3,7 @@
 #include "greenrpc/rpc/error_codes.hpp"
 #include "greenrpc/runtime/cancel_token.hpp"
 #include "greenrpc/runtime/errors.hpp"
+#include "greenrpc/runtime/fiber_properties.hpp"
 #include "greenrpc/runtime/log.hpp"
 #include "greenrpc/net/errors.hpp"
 #include "server_core.hpp"
@@ -135,13 +136,18 @@ void RespConnection::run() noexcept {
 std::size_t RespConnection::read_more(std::span<char> space) {
   const ServerOptions& opts = core_.options();
   if (draining_) {
-    // One last look at what already arrived, never parking: requests that crossed the drain get
-    // SHUTTING_DOWN instead of silence.
+    // Before the FIN, requests that crossed the drain get SHUTTING_DOWN instead of silence: read
+    // on until the peer has been quiet for a moment. A greenrpc client stops sending on a
+    // connection once it has seen SHUTTING_DOWN, so an active one falls quiet at once; the cut
+    // at the end of the grace period bounds it in any case.
+    constexpr auto kQuiet = std::chrono::milliseconds(25);
+    if (token_->cancelled()) {  // it ended the idle read: the next waits need a fresh one
+      token_ = CancelToken::create();
+      if (FiberProperties* props = FiberProperties::current()) props->token = token_;
+    }
     try {
-      return stream_->read_some(space, Deadline(Clock::now()));
+      return stream_->read_some(space, Deadline::after(kQuiet));
     } catch (const TimeoutError&) {
-      return 0;
-    } catch (const CancelledError&) {
       return 0;
     }
   }

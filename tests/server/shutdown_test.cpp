@@ -487,10 +487,6 @@ TEST(ShutdownHandover, QueuedCallsAreResentToTheSuccessorAndRunExactlyOnce) {
 // The same when the adds reach A's socket after A started the slow call (A has not read them
 // when the stop begins): the ordinary case of a client pipelining behind a running call.
 TEST(ShutdownHandover, QueuedCallsNotYetReadAreResentToTheSuccessorToo) {
-  GTEST_SKIP() << "BUG: src/server/resp_connection.cpp:102: once draining, serve() returns before reading what "
-                  "is already in the socket; run() closes politely and close_politely() (line 62) discards those "
-                  "requests after the FIN. The client then fails them with ConnectionLostError (\"may have "
-                  "run\") although they never ran, instead of SHUTTING_DOWN + resend. Remove this skip once fixed.";
   HandoverApp a_app, b_app;
   greenrpc::Server a = a_app.app.start_background(bounded_options(2s));
   greenrpc::Client client("127.0.0.1", a.port(), patient_client(1));
@@ -645,8 +641,10 @@ TEST(ShutdownHandover, FiftyPipeliningClientsThroughAStopLoseNothing) {
   EXPECT_EQ(total.issued, total.ok + total.wrong_value + total.hung + failed);
   for (const auto& [k, n] : total.failures) EXPECT_EQ(k, "ConnectionLostError") << n << " calls failed with " << k;
   // Each client's connection to A closes once: at worst the one batch in flight then is lost.
-  EXPECT_LE(most_failures_of_a_client, kBatch) << "a client lost calls beyond the batch in flight at the close";
-  EXPECT_LE(failed * 100, total.issued) << "more than 1% of the calls were lost mid-flight";
+  // Every request that crossed the stop is answered SHUTTING_DOWN and resent to B (the server
+  // reads until the peer falls quiet before its FIN). Only a client quiet for the whole window
+  // that then sends exactly as the FIN leaves can still lose its batch: allow one, in all.
+  EXPECT_LE(failed, kBatch) << "calls were lost mid-flight instead of being answered SHUTTING_DOWN";
   EXPECT_GT(total.ok, kClients * kBatch * 2) << "too little traffic to prove anything";
 }
 
@@ -720,12 +718,6 @@ TEST(ShutdownResources, ThreadCountReturnsToItsStartAfterServerAndClientAreGone)
 // answered (PONG, or SHUTTING_DOWN so the client can resend it), not silently dropped with the
 // connection — the client would have to report "may have run".
 TEST(ShutdownHandover, RequestAlreadyReceivedWhenTheStopBeginsIsAnswered) {
-  GTEST_SKIP() << "BUG: src/server/resp_connection.cpp: drain() (line 37) cancels the read of a connection that is "
-                  "idle_ (nothing in its user-space buffer) although request bytes may already sit in the socket; "
-                  "run() then closes politely (line 80) and close_politely() reads and discards them (line 62) "
-                  "after the FIN: a request received before the stop gets no answer, and the greenrpc client "
-                  "reports ConnectionLostError (\"may have run\") for a call that never ran — about one batch per "
-                  "client in FiftyPipeliningClientsThroughAStopLoseNothing. Remove this skip once fixed.";
   greenrpc::App app;
   std::atomic<bool> blocking{false};
   app.command("block_worker", [&] {
