@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "../support/process_threads.hpp"
 #include "../support/test_app.hpp"
 
 using namespace std::chrono_literals;
@@ -15,16 +16,6 @@ using greenrpc::Clock;
 using test_app::NumberInput;
 
 namespace {
-
-std::size_t thread_count() {
-  std::size_t n = 0;
-  if (DIR* d = ::opendir("/proc/self/task")) {
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') ++n;
-    ::closedir(d);
-  }
-  return n;
-}
 
 class SharedLoopTest : public ::testing::Test {
  protected:
@@ -50,12 +41,12 @@ class SharedLoopTest : public ::testing::Test {
 
 TEST_F(SharedLoopTest, ClientsOnOneLoopStartNoThreads) {
   greenrpc::EventLoopThread loop("test-shared");
-  const std::size_t before = thread_count();
+  const std::size_t before = greenrpc::test::thread_count();
   std::vector<std::unique_ptr<greenrpc::Client>> clients;
   for (int i = 0; i < 5; ++i)
     clients.push_back(std::make_unique<greenrpc::Client>("127.0.0.1", server.port(), greenrpc::ClientOptions{}, loop));
   for (int i = 0; i < 5; ++i) EXPECT_EQ(clients[i]->call(test_app::add, i, NumberInput{1}), i + 1);  // plain thread
-  EXPECT_EQ(thread_count(), before) << "a client on a shared loop started a thread of its own";
+  EXPECT_EQ(greenrpc::test::thread_count(), before) << "a client on a shared loop started a thread of its own";
   clients.clear();
   // The loop outlives its clients and keeps working.
   EXPECT_EQ(on_loop(loop, [] { return 7; }), 7);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "../support/loopback.hpp"
+#include "../support/fiber_harness.hpp"
 #include "greenrpc/net/connector.hpp"
 #include "greenrpc/net/errors.hpp"
 #include "greenrpc/net/tcp_listener.hpp"
@@ -23,25 +24,10 @@
 #include "greenrpc/runtime/one_shot_event.hpp"
 
 using namespace greenrpc;
+using greenrpc::test::run_in_fiber;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Runs `fn` in a fiber on a fresh loop thread and waits for it (rethrowing its failure).
-template <class F>
-void run_in_fiber(F fn) {
-  EventLoopThread loop("net-test");
-  std::promise<void> done;
-  loop.spawn_fiber([&] {
-    try {
-      fn();
-      done.set_value();
-    } catch (...) {
-      done.set_exception(std::current_exception());
-    }
-  });
-  done.get_future().get();
-}
 
 // A raw blocking listener on 127.0.0.1 playing the peer by hand.
 struct RawListener {

@@ -28,7 +28,8 @@
 #include "greenrpc/runtime/reactor.hpp"
 #include "greenrpc/runtime/run_blocking.hpp"
 #include "greenrpc/runtime/stack_pool.hpp"
-#include "test_support.hpp"
+#include "../support/fiber_harness.hpp"
+#include "../support/process_threads.hpp"
 
 using namespace greenrpc;
 using namespace greenrpc::test;

@@ -9,6 +9,7 @@
 #include <future>
 #include <thread>
 
+#include "../support/fiber_harness.hpp"
 #include "greenrpc/net/errors.hpp"
 #include "greenrpc/net/tcp_listener.hpp"
 #include "greenrpc/net/tcp_stream.hpp"
@@ -20,25 +21,10 @@
 #include "greenrpc/runtime/run_blocking.hpp"
 
 using namespace greenrpc;
+using greenrpc::test::run_in_fiber;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Runs `fn` in a fiber on a fresh loop thread and waits for it (rethrowing its failure).
-template <class F>
-void run_in_fiber(F fn) {
-  EventLoopThread loop("test");
-  std::promise<void> done;
-  loop.spawn_fiber([&] {
-    try {
-      fn();
-      done.set_value();
-    } catch (...) {
-      done.set_exception(std::current_exception());
-    }
-  });
-  done.get_future().get();
-}
 
 }  // namespace
 
@@ -66,17 +52,20 @@ TEST(Runtime, RunBlockingParksOnlyTheCallingFiber) {
   run_in_fiber([] {
     std::atomic<int> ticks{0};
     bool stop = false;
-    spawn([&] {
+    auto ticker_done = OneShotEvent::create();
+    spawn([&] {  // uses this frame: waited for below, before the frame goes
       while (!stop) {
         sleep_for(5ms);
         ++ticks;
       }
+      ticker_done->set();
     });
     int value = run_blocking([] {
       std::this_thread::sleep_for(300ms);  // a truly blocking call
       return 42;
     });
     stop = true;
+    ASSERT_TRUE(ticker_done->wait(Deadline::after(1s)));
     EXPECT_EQ(value, 42);
     EXPECT_GT(ticks.load(), 10) << "the other fiber must keep running while one waits in run_blocking";
   });

@@ -20,7 +20,8 @@
 #include "greenrpc/runtime/one_shot_event.hpp"
 #include "greenrpc/runtime/reactor.hpp"
 #include "greenrpc/runtime/waiter.hpp"
-#include "test_support.hpp"
+#include "../support/fiber_harness.hpp"
+#include "../support/process_threads.hpp"
 
 using namespace greenrpc;
 using namespace greenrpc::test;

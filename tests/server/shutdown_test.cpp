@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/process_threads.hpp"
 #include "../support/loopback.hpp"
 #include "../support/test_app.hpp"
 
@@ -173,16 +174,6 @@ greenrpc::ClientOptions patient_client(std::size_t connections = 1) {
   o.retry_backoff_max = 50ms;
   o.connect_timeout = 1s;
   return o;
-}
-
-std::size_t thread_count() {
-  std::size_t n = 0;
-  if (DIR* d = ::opendir("/proc/self/task")) {
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') ++n;
-    ::closedir(d);
-  }
-  return n;
 }
 
 std::string encoded(int v) {
@@ -695,7 +686,7 @@ TEST(ShutdownResources, StackAllocationFailureClosesNewConnectionsAndTheServerRe
 // ---- 11. no thread outlives the App server and the Client ---------------------------------------
 
 TEST(ShutdownResources, ThreadCountReturnsToItsStartAfterServerAndClientAreGone) {
-  const std::size_t before = thread_count();
+  const std::size_t before = greenrpc::test::thread_count();
   {
     greenrpc::App app;
     test_app::Counters counters;
@@ -705,10 +696,10 @@ TEST(ShutdownResources, ThreadCountReturnsToItsStartAfterServerAndClientAreGone)
     std::vector<greenrpc::Future<int>> calls;
     for (int i = 0; i < 4; ++i) calls.push_back(client.call_async<int>("blocking_sleep_ms", 50));
     for (auto& f : calls) EXPECT_EQ(f.get(), 50);
-    EXPECT_GT(thread_count(), before + 2) << "expected server, client and pool threads";
+    EXPECT_GT(greenrpc::test::thread_count(), before + 2) << "expected server, client and pool threads";
   }
   std::size_t now = 0;
-  const bool back = eventually([&] { return (now = thread_count()) <= before; }, 2s);
+  const bool back = eventually([&] { return (now = greenrpc::test::thread_count()) <= before; }, 2s);
   std::printf("[info] threads: before %zu, after %zu\n", before, now);
   EXPECT_TRUE(back) << now - before << " thread(s) left behind";
 }

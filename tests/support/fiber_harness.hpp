@@ -1,11 +1,9 @@
 #pragma once
-// Shared helpers of the runtime tests: every wait bounded, a stuck loop reported (not hung on).
+// Running test code in a fiber: every wait bounded, a stuck loop reported (not hung on).
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <dirent.h>
 #include <exception>
-#include <fstream>
 #include <future>
 #include <memory>
 #include <string>
@@ -58,21 +56,6 @@ void run_in_fiber(F fn, std::chrono::milliseconds limit = 5000ms) {
 
 inline long ms_between(Clock::time_point a, Clock::time_point b) {
   return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count());
-}
-
-// Threads of this process whose name (comm) is `name`.
-inline int threads_named(const std::string& name) {
-  int count = 0;
-  DIR* dir = ::opendir("/proc/self/task");
-  if (!dir) return -1;
-  while (dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] == '.') continue;
-    std::ifstream comm(std::string("/proc/self/task/") + entry->d_name + "/comm");
-    std::string line;
-    if (std::getline(comm, line) && line == name) ++count;
-  }
-  ::closedir(dir);
-  return count;
 }
 
 }  // namespace greenrpc::test
