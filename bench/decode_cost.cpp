@@ -14,11 +14,10 @@
 //   string_1400      a 1,400-byte string (hot path: Tino's echo payload)
 //   small_struct     NumberInput-like struct {value} (hot path)
 //
-// Each case runs in a forked child, so the peak RSS reported (ru_maxrss of the child, minus its
-// RSS before decoding) belongs to that case alone. Time is the median over R rounds.
+// Each case runs in a forked child; the peak RSS reported is the child's VmHWM during its first
+// decode minus its RSS just before (the peak is reset once the input is built). Time is the median over R rounds.
 // Output, one line per case:
 //   RESULT case=<name> input_bytes=<n> ns_per_op=<median> ms_per_mb=<...> peak_rss_growth_kb=<...> outcome=<ok|validation|invalid_msgpack>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,21 +137,33 @@ std::vector<Case> cases() {
   };
 }
 
-long rss_kb() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  long pages_total = 0, pages_resident = 0;
-  if (f != nullptr) {
-    if (std::fscanf(f, "%ld %ld", &pages_total, &pages_resident) != 2) pages_resident = 0;
+/// A "<field>: <n> kB" line of /proc/self/status (VmRSS, VmHWM).
+long status_kb(const char* field) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  long kb = 0;
+  char line[256];
+  const std::size_t length = std::strlen(field);
+  while (f != nullptr && std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, field, length) == 0 && line[length] == ':') kb = std::strtol(line + length + 1, nullptr, 10);
+  }
+  if (f != nullptr) std::fclose(f);
+  return kb;
+}
+
+/// Resets the peak RSS (VmHWM) to the current RSS (Linux >= 4.0).
+void reset_peak_rss() {
+  if (std::FILE* f = std::fopen("/proc/self/clear_refs", "w")) {
+    std::fputs("5", f);
     std::fclose(f);
   }
-  return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 /// Runs in the forked child: prints the RESULT line.
 void run_case(const Case& c, std::size_t rounds) {
   const std::string input = c.make_input();
   const char* outcome = "ok";
-  const long rss_before = rss_kb();
+  reset_peak_rss();  // building the input may have peaked higher than what stays resident
+  const long rss_before = status_kb("VmRSS");
   auto once = [&] {
     try {
       c.decode(input);
@@ -161,9 +172,7 @@ void run_case(const Case& c, std::size_t rounds) {
     }
   };
   once();  // warm-up, and the peak RSS of one decode
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
-  const long peak_growth_kb = usage.ru_maxrss - rss_before;
+  const long peak_growth_kb = status_kb("VmHWM") - rss_before;
   std::vector<double> per_round;
   for (std::size_t r = 0; r < rounds; ++r) {
     const auto t0 = Clock::now();
