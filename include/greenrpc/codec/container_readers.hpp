@@ -51,7 +51,7 @@ inline const char* raw_bytes(const msgpack::object& in, std::size_t& size) {
 
 /// optional<T>: nil -> nullopt, anything else must be a valid T.
 template <optional_type T>
-struct value_reader<T> {
+struct value_reader<T> : detail::standard_value_reader {
     static void read(const msgpack::object& in, T& out) {
         if (in.type == msgpack::type::NIL) {
             out.reset();
@@ -66,7 +66,7 @@ struct value_reader<T> {
 /// vector<unsigned char>, vector<std::byte>, which msgpack-cxx packs as BIN)
 /// also accept BIN/STR.
 template <sequence_type T>
-struct value_reader<T> {
+struct value_reader<T> : detail::standard_value_reader {
     using element = typename T::value_type;
 
     /// Elements allocated before any is validated. Hostile input can declare
@@ -121,7 +121,7 @@ struct value_reader<T> {
 /// std::array<T, N>: a msgpack array of exactly N elements (or BIN/STR of
 /// exactly N bytes for byte elements).
 template <fixed_array_type T>
-struct value_reader<T> {
+struct value_reader<T> : detail::standard_value_reader {
     static constexpr std::size_t length = std::tuple_size_v<T>;
 
     static void read(const msgpack::object& in, T& out) {
@@ -141,7 +141,7 @@ struct value_reader<T> {
 
 /// set/unordered_set: from a msgpack array (duplicates collapse).
 template <set_type T>
-struct value_reader<T> {
+struct value_reader<T> : detail::standard_value_reader {
     static void read(const msgpack::object& in, T& out) {
         if (in.type != msgpack::type::ARRAY) throw_type_mismatch(in, "set", type_name<T>());
         out.clear();
@@ -156,7 +156,7 @@ struct value_reader<T> {
 /// map/unordered_map: from a msgpack map; keys and values are validated as
 /// K and V. A repeated key keeps the last value (like a Python dict).
 template <map_type T>
-struct value_reader<T> {
+struct value_reader<T> : detail::standard_value_reader {
     using key_type = typename T::key_type;
     using mapped_type = typename T::mapped_type;
 
@@ -187,7 +187,7 @@ struct value_reader<T> {
 
 /// tuple/pair: a msgpack array of exactly tuple_size elements.
 template <tuple_type T>
-struct value_reader<T> {
+struct value_reader<T> : detail::standard_value_reader {
     static constexpr std::size_t length = std::tuple_size_v<T>;
 
     static void read(const msgpack::object& in, T& out) {

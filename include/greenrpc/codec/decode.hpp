@@ -9,6 +9,9 @@
 #include "greenrpc/codec/bytes.hpp"
 #include "greenrpc/codec/container_readers.hpp"
 #include "greenrpc/codec/decode_error.hpp"
+#include "greenrpc/codec/detail/cursor_reader.hpp"
+#include "greenrpc/codec/detail/msgpack_cursor.hpp"
+#include "greenrpc/codec/detail/msgpack_scan.hpp"
 #include "greenrpc/codec/enum_adaptor.hpp"
 #include "greenrpc/codec/limits.hpp"
 #include "greenrpc/codec/scalar_readers.hpp"
@@ -18,22 +21,28 @@
 
 namespace greenrpc::codec {
 
-/// Size of the zone's first chunk for decoding `input_size` bytes. Only
-/// arrays/maps use the zone (16 bytes per element, at most one element per
-/// input byte; strings reference the input), so small inputs get a small chunk
-/// (allocator fast path) and large ones msgpack-cxx's default of 8 KiB.
-constexpr std::size_t decode_zone_chunk_size(std::size_t input_size) noexcept {
-    const std::size_t needed = input_size * sizeof(msgpack::object);
-    return needed < 64 ? 64 : (needed > 8192 ? 8192 : needed);
-}
-
 /// Decodes `msgpack_bytes` (exactly one msgpack value) into `out`.
 /// Throws DecodeError: invalid_msgpack or validation (see DecodeError).
+///
+/// The bytes are read with a pull parser (detail::MsgpackCursor): each header is checked against
+/// the C++ type it must fill as soon as it is read, and strings, binaries and elements go
+/// straight into `out`; no msgpack object tree is built (except for values whose value_reader is
+/// not one of the codec's own, see detail/cursor_reader.hpp). Every declared length is clamped
+/// against the bytes left before anything is allocated for it.
 template <typename T>
 void decode_into(std::string_view msgpack_bytes, T& out, const DecodeLimits& limits = {}) {
-    msgpack::zone zone(decode_zone_chunk_size(msgpack_bytes.size()));
-    const msgpack::object value = unpack_value(zone, msgpack_bytes, limits);
-    read_value(value, out);
+    detail::MsgpackCursor cursor(msgpack_bytes, limits);
+    try {
+        detail::read_from_cursor(cursor, out);
+        if (!cursor.at_end()) throw detail::MalformedInput{};
+    } catch (const detail::MalformedInput&) {
+        detail::throw_invalid_msgpack(msgpack_bytes, limits);
+    } catch (const DecodeError& error) {
+        // Input that is not one well-formed value is invalid_msgpack even when a type error comes
+        // first in it: the rest is walked (allocation-free) before the validation error goes out.
+        if (error.kind() == DecodeError::Kind::validation) detail::check_well_formed(msgpack_bytes, limits);
+        throw;
+    }
 }
 
 /// Decodes `msgpack_bytes` (exactly one msgpack value) as a T, which must be

@@ -45,7 +45,7 @@ I read_integer(const msgpack::object& in) {
 
 /// bool: only from msgpack true/false.
 template <>
-struct value_reader<bool> {
+struct value_reader<bool> : detail::standard_value_reader {
     static void read(const msgpack::object& in, bool& out) {
         if (in.type != msgpack::type::BOOLEAN) throw_type_mismatch(in, "boolean", "bool");
         out = in.via.boolean;
@@ -54,14 +54,14 @@ struct value_reader<bool> {
 
 /// Integers of every width: only from msgpack integers that fit (floats rejected).
 template <integer_type T>
-struct value_reader<T> {
+struct value_reader<T> : detail::standard_value_reader {
     static void read(const msgpack::object& in, T& out) { out = detail::read_integer<T>(in); }
 };
 
 /// Enums: from an integer fitting the underlying type (enumerators are not checked).
 template <typename T>
     requires std::is_enum_v<T>
-struct value_reader<T> {
+struct value_reader<T> : detail::standard_value_reader {
     static void read(const msgpack::object& in, T& out) {
         out = static_cast<T>(detail::read_integer<std::underlying_type_t<T>, T>(in));
     }
@@ -70,7 +70,7 @@ struct value_reader<T> {
 /// float/double: from msgpack floats or integers; a finite value beyond the
 /// target's range is rejected rather than turned into infinity.
 template <std::floating_point T>
-struct value_reader<T> {
+struct value_reader<T> : detail::standard_value_reader {
     static void read(const msgpack::object& in, T& out) {
         double value;
         switch (in.type) {
@@ -91,7 +91,7 @@ struct value_reader<T> {
 
 /// std::string: from STR, or BIN (bytes are not checked for UTF-8).
 template <>
-struct value_reader<std::string> {
+struct value_reader<std::string> : detail::standard_value_reader {
     static void read(const msgpack::object& in, std::string& out) {
         if (in.type == msgpack::type::STR) {
             out.assign(in.via.str.ptr, in.via.str.size);
@@ -105,7 +105,7 @@ struct value_reader<std::string> {
 
 /// Bytes: from BIN, or STR.
 template <>
-struct value_reader<greenrpc::Bytes> {
+struct value_reader<greenrpc::Bytes> : detail::standard_value_reader {
     static void read(const msgpack::object& in, greenrpc::Bytes& out) {
         if (in.type == msgpack::type::BIN) {
             out.data.assign(in.via.bin.ptr, in.via.bin.size);

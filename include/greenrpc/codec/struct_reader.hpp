@@ -163,7 +163,7 @@ private:
 /// positionally ("item 1: ..."); missing trailing non-optional fields are
 /// errors, extra trailing items are ignored.
 template <msgpack_member_struct T>
-struct value_reader<T> {
+struct value_reader<T> : detail::standard_value_reader {
     static void read(const msgpack::object& in, T& out) {
         if (in.type == msgpack::type::NIL) throw_type_mismatch(in, type_name<T>(), type_name<T>());
         detail::FieldWalker<T> walker(in);

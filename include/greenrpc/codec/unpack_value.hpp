@@ -1,6 +1,7 @@
 #pragma once
 // unpack_value(): parse exactly one msgpack value from untrusted bytes, within limits.
 
+#include <cstddef>
 #include <string_view>
 
 #include <msgpack.hpp>
@@ -9,7 +10,21 @@
 
 namespace greenrpc::codec {
 
+/// Size of the zone's first chunk for decoding `input_size` bytes. Only
+/// arrays/maps use the zone (16 bytes per element, at most one element per
+/// input byte; strings reference the input), so small inputs get a small chunk
+/// (allocator fast path) and large ones msgpack-cxx's default of 8 KiB.
+constexpr std::size_t decode_zone_chunk_size(std::size_t input_size) noexcept {
+    const std::size_t needed = input_size * sizeof(msgpack::object);
+    return needed < 64 ? 64 : (needed > 8192 ? 8192 : needed);
+}
+
 /// Parses `bytes`, which must hold exactly one msgpack value, into `zone`.
+/// The bytes are first walked without allocating (detail::check_well_formed), so the tree is
+/// built only for well-formed input within `limits`: every declared array/map length is backed
+/// by elements present, and the tree stays proportional to the input (at most ~16 bytes per
+/// input byte). Typed decoding (decode()) builds no tree except for values read through a
+/// non-standard value_reader.
 /// STR/BIN/EXT payloads are NOT copied: the returned object points into
 /// `bytes` (and `zone`), so both must outlive it. Throws DecodeError
 /// (kind invalid_msgpack) for empty, truncated, malformed or trailing input and

@@ -2,6 +2,8 @@
 // value_reader<T>: the customization point that validates a msgpack::object
 // and stores it into a T. read_value() is its entry point.
 
+#include <type_traits>
+
 #include <msgpack.hpp>
 
 #include "greenrpc/codec/decode_error.hpp"
@@ -12,6 +14,11 @@
 namespace greenrpc::codec {
 
 namespace detail {
+
+/// Base of the codec's own value_reader specializations. decode() reads the types whose
+/// value_reader derives from it straight from the bytes (detail/cursor_reader.hpp); any other
+/// value_reader (the msgpack-cxx fallback, a user's specialization) gets a msgpack::object.
+struct standard_value_reader {};
 
 /// Converts through msgpack-cxx's adaptors, mapping msgpack::type_error to a
 /// validation DecodeError whose expected_type is T's name.
@@ -41,6 +48,10 @@ template <typename T>
 struct value_reader {
     static void read(const msgpack::object& in, T& out) { detail::convert_with_msgpack_adaptor(in, out); }
 };
+
+/// True if value_reader<T> is one of the codec's own (see detail::standard_value_reader).
+template <typename T>
+concept has_standard_value_reader = std::is_base_of_v<detail::standard_value_reader, value_reader<T>>;
 
 /// Validates `in` and stores it into `out`.
 template <typename T>

@@ -1,0 +1,148 @@
+// scan_value(): allocation-free structural check of msgpack bytes.
+
+#include "greenrpc/codec/detail/msgpack_scan.hpp"
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "greenrpc/codec/decode_error.hpp"
+#include "greenrpc/codec/detail/msgpack_header.hpp"
+
+namespace greenrpc::codec::detail {
+
+namespace {
+
+/// Elements still to read in each open array/map (a map counts keys and values).
+class OpenContainers {
+public:
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+    void push(std::uint64_t elements) {
+        if (size_ < inline_.size()) {
+            inline_[size_] = elements;
+        } else {
+            overflow_.push_back(elements);
+        }
+        ++size_;
+    }
+
+    /// One element of the innermost container is complete; closes every container this completes.
+    void complete_element() noexcept {
+        while (size_ != 0) {
+            std::uint64_t& left = top();
+            if (--left != 0) return;
+            if (size_ > inline_.size()) overflow_.pop_back();
+            --size_;
+        }
+    }
+
+private:
+    std::uint64_t& top() noexcept { return size_ > inline_.size() ? overflow_.back() : inline_[size_ - 1]; }
+
+    std::array<std::uint64_t, 64> inline_{};
+    std::vector<std::uint64_t> overflow_;  // only past 64 levels (a raised max_depth)
+    std::size_t size_ = 0;
+};
+
+ScanResult fault(InputFault kind, std::size_t declared = 0) { return {kind, nullptr, declared}; }
+
+/// "invalid msgpack: " followed by `parts` (appended: GCC 12 warns falsely on "literal" + string&&).
+std::string invalid(std::initializer_list<std::string_view> parts) {
+    std::string reason = "invalid msgpack: ";
+    for (std::string_view part : parts) reason.append(part);
+    return reason;
+}
+
+std::string limit_exceeded(std::string_view what, std::string_view limit_name, std::size_t limit) {
+    return invalid({what, " exceeds limit ", limit_name, "=", std::to_string(limit)});
+}
+
+std::string message_for(const ScanResult& scan, std::size_t size, const DecodeLimits& limits) {
+    switch (scan.fault) {
+        case InputFault::none: break;
+        case InputFault::truncated:
+            return size == 0 ? invalid({"empty input"}) : invalid({"truncated input (", std::to_string(size), " bytes)"});
+        case InputFault::malformed: return invalid({"malformed data"});
+        case InputFault::array_limit:
+            return invalid({"array length ", std::to_string(scan.declared), " exceeds limit max_array=",
+                            std::to_string(limits.max_array)});
+        case InputFault::map_limit:
+            return invalid({"map length ", std::to_string(scan.declared), " exceeds limit max_map=",
+                            std::to_string(limits.max_map)});
+        case InputFault::array_beyond_input:
+            return invalid({"truncated input: array declares ", std::to_string(scan.declared),
+                            " entries but the whole input is ", std::to_string(size), " bytes"});
+        case InputFault::map_beyond_input:
+            return invalid({"truncated input: map declares ", std::to_string(scan.declared),
+                            " entries but the whole input is ", std::to_string(size), " bytes"});
+        case InputFault::str_limit: return limit_exceeded("string length", "max_str", limits.max_str);
+        case InputFault::bin_limit: return limit_exceeded("binary length", "max_bin", limits.max_bin);
+        case InputFault::ext_limit: return limit_exceeded("ext length", "max_ext", limits.max_ext);
+        case InputFault::depth_limit: return limit_exceeded("nesting depth", "max_depth", limits.max_depth);
+    }
+    return invalid({"malformed data"});
+}
+
+}  // namespace
+
+ScanResult scan_value(const char* begin, const char* end, std::size_t depth, std::size_t whole_size,
+                      const DecodeLimits& limits) {
+    OpenContainers open;
+    const char* pos = begin;
+    MsgpackHeader header;
+    for (;;) {
+        switch (read_header(pos, end, header)) {
+            case HeaderStatus::ok: break;
+            case HeaderStatus::truncated: return fault(InputFault::truncated);
+            case HeaderStatus::malformed: return fault(InputFault::malformed);
+        }
+        const msgpack::object& value = header.value;
+        if (value.type == msgpack::type::ARRAY || value.type == msgpack::type::MAP) {
+            const bool is_map = value.type == msgpack::type::MAP;
+            const std::size_t declared = is_map ? value.via.map.size : value.via.array.size;
+            if (is_map) {
+                if (declared > limits.max_map) return fault(InputFault::map_limit, declared);
+                if (declared > whole_size / 2) return fault(InputFault::map_beyond_input, declared);
+            } else {
+                if (declared > limits.max_array) return fault(InputFault::array_limit, declared);
+                if (declared > whole_size) return fault(InputFault::array_beyond_input, declared);
+            }
+            if (depth + open.size() >= limits.max_depth) return fault(InputFault::depth_limit);
+            if (declared != 0) {
+                open.push(is_map ? std::uint64_t{declared} * 2 : declared);
+                continue;
+            }
+        } else if (header.payload != 0 || value.type == msgpack::type::EXT) {
+            if (header.payload > static_cast<std::size_t>(end - pos)) return fault(InputFault::truncated);
+            pos += header.payload;
+            if (value.type == msgpack::type::STR && header.payload > limits.max_str) return fault(InputFault::str_limit);
+            if (value.type == msgpack::type::BIN && header.payload > limits.max_bin) return fault(InputFault::bin_limit);
+            if (value.type == msgpack::type::EXT && header.payload + 1 > limits.max_ext) return fault(InputFault::ext_limit);
+        }
+        if (open.empty()) return {InputFault::none, pos, 0};
+        open.complete_element();
+        if (open.empty()) return {InputFault::none, pos, 0};
+    }
+}
+
+void check_well_formed(std::string_view bytes, const DecodeLimits& limits) {
+    const char* begin = bytes.data();
+    const char* end = begin + bytes.size();
+    const ScanResult scan = scan_value(begin, end, 0, bytes.size(), limits);
+    if (scan.fault != InputFault::none) throw DecodeError::invalid_msgpack(message_for(scan, bytes.size(), limits));
+    if (scan.end != end) {
+        throw DecodeError::invalid_msgpack(
+            invalid({std::to_string(end - scan.end), " unexpected bytes after the value (input must hold exactly one value)"}));
+    }
+}
+
+void throw_invalid_msgpack(std::string_view bytes, const DecodeLimits& limits) {
+    check_well_formed(bytes, limits);
+    throw DecodeError::invalid_msgpack(invalid({"malformed data"}));
+}
+
+}  // namespace greenrpc::codec::detail
