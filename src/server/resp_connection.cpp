@@ -122,6 +122,8 @@ void RespConnection::run() noexcept {
   }
   if (!evicted_.empty()) {
     failure = evicted_;
+    in_ = {};  // the budget already counts these bytes as released: release them first
+    account();
     close_with_error(evicted_);
     polite = true;
   }

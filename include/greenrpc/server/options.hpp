@@ -48,8 +48,9 @@ struct ServerOptions {
   // Bytes all connections of the server may buffer together, requests and replies (Redis's
   // maxmemory-clients, off there). Over it, the connection holding the most is closed first with
   // "-ERR client memory budget exceeded"; the others keep being served. Split evenly between
-  // the workers. 512 MiB: eight maximal requests at once, a few MB per connection for 10,000
-  // ordinary ones.
+  // the workers. Buffers count by their allocated size (they grow by doubling, up to the
+  // limits above). 512 MiB: seven maximal requests at once, or about 50 KB per connection for
+  // 10,000 ordinary ones.
   std::size_t client_memory_budget = 512u << 20;
   // A reply that cannot be written within this time closes the connection (slow readers).
   std::chrono::milliseconds write_timeout{30'000};
