@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages greenrpc needs to build, test and run its demo.
 # Idempotent: silent and fast when everything is already installed.
+#   --sanitizers: also clang-14 and libFuzzer, for the ASan/UBSan build and the fuzz targets
+#                 (`make test` runs their smoke; `make fuzz`); `make build`/`make demo` skip them.
 set -euo pipefail
 packages=(
   g++ make pkg-config meson ninja-build
@@ -8,6 +10,8 @@ packages=(
   libsqlite3-dev
   redis-tools redis-server python3 python3-redis python3-msgpack
 )
+sanitizer_packages=(clang-14 libfuzzer-14-dev)
+[ "${1:-}" = "--sanitizers" ] && packages+=("${sanitizer_packages[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -115,7 +115,8 @@ ParseResult ReplyParser::parse(std::string_view input, RespValue& out) {
         if (numeric && partial > steps::kMaxNumberLine) {
           return fail(std::string(type == ':' ? kInvalidInteger : type == '$' ? kInvalidBulk : kInvalidMultibulk));
         }
-        if (!numeric && partial > limits_.max_bulk_bytes + 1) return fail(std::string(kTooBigLine));
+        // type byte + at most max_bulk_bytes of body + the '\r' of a CRLF whose '\n' is yet to come
+        if (!numeric && partial > limits_.max_bulk_bytes + 2) return fail(std::string(kTooBigLine));
         return {ParseStatus::incomplete};
       }
       if (input[nl - 1] != '\r') return fail(std::string(kBadTerminator));

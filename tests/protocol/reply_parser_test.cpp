@@ -250,6 +250,22 @@ TEST(ReplyParserLimits, DepthAtTheLimitIsAccepted) {
   EXPECT_EQ(out, array({array({integer(1), bulk("abcd")})}));
 }
 
+// Found by fuzz/reply_parser_fuzzer (whole vs. in pieces): a line whose body is exactly
+// max_bulk_bytes, read up to its '\r' before the '\n' arrives, must not be "too big".
+TEST(ReplyParserLimits, LineAtTheLimitSplitBeforeItsLf) {
+  for (const char type : {'+', '-'}) {
+    const std::string line = std::string(1, type) + std::string(4, 'a') + "\r\n";
+    ReplyParser parser(small_limits());
+    RespValue out;
+    ASSERT_EQ(parser.parse(line.substr(0, line.size() - 1), out).status, ParseStatus::incomplete);
+    ASSERT_EQ(parser.parse(line, out).status, ParseStatus::complete);
+    EXPECT_EQ(out, type == '+' ? simple("aaaa") : error("aaaa"));
+    const std::string over = std::string(1, type) + std::string(5, 'a') + "\r";
+    ReplyParser strict(small_limits());
+    EXPECT_EQ(strict.parse(over, out).status, ParseStatus::error);
+  }
+}
+
 TEST(ReplyParserScale, LargeArrayInSmallChunks) {
   constexpr std::size_t kCount = 100'000;
   std::string frame = "*"s + std::to_string(kCount) + "\r\n";
