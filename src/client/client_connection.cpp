@@ -321,6 +321,9 @@ void ClientConnection::deliver(Link& link, const std::shared_ptr<PendingCall>& c
   if (value.type == T::error && has_code(value.str, error_code::cancelled)) {
     // The server cancelled it while it ran, as it stopped: like a connection lost mid-call.
     if (resend_possibly_run(*call_ptr)) {
+      // To the stopping server's successor, after the back-off the writer honours before it
+      // opens a new connection.
+      if (link_.get() == &link) link_.reset();
       resend_after_ = Deadline::after(backoff(options_, call_ptr->attempts));
       outbox_.push_back(call_ptr);
       if (writer_waiter_) writer_waiter_->wake();
@@ -353,7 +356,8 @@ void ClientConnection::resend_refused(Link& link, const std::shared_ptr<PendingC
     if (link_.get() == &link) link_.reset();
     GREENRPC_LOG(debug, "server " + Endpoint{host_, port_}.to_string() + " is shutting down: resending elsewhere");
   }
-  if (closing_ || call->abandoned.load(std::memory_order_relaxed) || ++call->refusals >= kMaxRefusals) {
+  if (closing_ || call->abandoned.load(std::memory_order_relaxed) || call->deadline.expired() ||
+      ++call->refusals >= kMaxRefusals) {
     call->reply = std::move(reply);
     return call->done->set();
   }

@@ -137,6 +137,7 @@ void RespConnection::run() noexcept {
 
 std::size_t RespConnection::read_more(std::span<char> space) {
   const ServerOptions& opts = core_.options();
+  if (cut_) return 0;  // past the grace period: nothing more is read, whatever the peer sends
   if (draining_) {
     // Before the FIN, requests that crossed the drain get SHUTTING_DOWN instead of silence: read
     // on until the peer has been quiet for a moment. A greenrpc client stops sending on a
@@ -198,7 +199,7 @@ void RespConnection::serve() {
     const bool was_draining = draining_;
     std::size_t n = read_more(space);
     if (n == 0) {
-      if (was_draining || draining_) {  // the last look found nothing more: done, politely
+      if (was_draining || draining_ || cut_) {  // nothing more to read: done, politely
         if (!out_.empty()) flush();
         return;
       }
@@ -213,7 +214,7 @@ void RespConnection::serve() {
 
     // Every complete frame in the buffer, in order; all their replies in one write.
     bool keep_open = true;
-    while (keep_open && in_.size() > 0) {
+    while (keep_open && in_.size() > 0 && evicted_.empty()) {
       protocol::ParseResult r = parser_.parse(in_.data());
       if (r.status == protocol::ParseStatus::incomplete) break;
       if (r.status == protocol::ParseStatus::error) {
@@ -238,6 +239,7 @@ void RespConnection::serve() {
         flush();
       }
     }
+    if (!evicted_.empty()) return;  // evicted while a handler ran: run() answers and closes
     if (!out_.empty()) {
       account();
       flush();

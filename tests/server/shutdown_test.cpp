@@ -734,3 +734,49 @@ TEST(ShutdownHandover, RequestAlreadyReceivedWhenTheStopBeginsIsAnswered) {
   EXPECT_EQ(blocker.get(), 1);
   server.stop();
 }
+
+// ---- after the grace period a connection stops reading, even from a peer that never pauses ----
+
+// A non-greenrpc client (it ignores SHUTTING_DOWN) keeps pipelining PINGs behind a handler that
+// sleeps for an hour. Once the grace period ends and the handler is cancelled, the connection
+// must stop reading and close: otherwise it answers SHUTTING_DOWN for ever (the peer never falls
+// quiet), stop() can only give up at stop_timeout and leaks the worker thread.
+TEST(ShutdownCut, ACutConnectionStopsReadingFromAPeerThatNeverPauses) {
+  greenrpc::App app;
+  std::atomic<bool> started{false};
+  app.command("hang", [&] {
+    started = true;
+    greenrpc::sleep_for(1h);
+    return 0;
+  });
+  greenrpc::Server server = app.start_background(bounded_options(200ms, /*stop_timeout=*/3s));
+  const int fd = test_support::connect_loopback(server.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::send(fd, "*1\r\n$4\r\nhang\r\n", 14, MSG_NOSIGNAL), 14);
+  ASSERT_TRUE(eventually([&] { return started.load(); }, 5s));
+  std::atomic<bool> sending{true};
+  std::thread pinger([&] {  // never reads: replies pile up in its receive buffer, far below full
+    while (sending) {
+      if (::send(fd, "PING\r\n", 6, MSG_NOSIGNAL) <= 0) break;  // closed by the server
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  const auto t0 = Clock::now();
+  server.stop();
+  const auto took = Clock::now() - t0;
+  sending = false;
+  pinger.join();
+  ::close(fd);
+  EXPECT_LT(took, 200ms + 1s) << "the cut connection kept reading until stop_timeout (3 s) gave up on its worker";
+}
+
+// CANCELLED tells the caller that the server cancelled the request as it stopped (so an
+// idempotent call is resent elsewhere). A CancelledError from anything else a handler uses (a
+// closed client, a cancelled stream) is the handler's own failure: UNEXPECTED_ERROR.
+TEST(ShutdownCut, OnlyTheRequestsOwnCancellationAnswersCancelled) {
+  greenrpc::App app;
+  app.command("other_cancel", []() -> int { throw greenrpc::CancelledError("client is closed"); });
+  greenrpc::Server server = app.start_background(bounded_options(200ms));
+  RawSocket peer(server.port());
+  EXPECT_EQ(peer.call("*1\r\n$12\r\nother_cancel\r\n"), "-UNEXPECTED_ERROR client is closed\r\n");
+}

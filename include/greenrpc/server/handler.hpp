@@ -17,6 +17,8 @@
 #include "greenrpc/codec/type_name.hpp"
 #include "greenrpc/rpc/error_codes.hpp"
 #include "greenrpc/rpc/command_error.hpp"
+#include "greenrpc/runtime/cancel_token.hpp"
+#include "greenrpc/runtime/fiber_properties.hpp"
 #include "greenrpc/rpc/reply_encoder.hpp"
 #include "greenrpc/server/command_info.hpp"
 #include "greenrpc/server/special_args.hpp"
@@ -177,8 +179,11 @@ class BoundHandler {
     } catch (const DeadlineExceededError& e) {  // the caller's deadline passed while it ran
       code = error_code::deadline_exceeded;
       message = e.what();
-    } catch (const CancelledError& e) {  // cancelled while it ran (the server is stopping)
-      code = error_code::cancelled;
+    } catch (const CancelledError& e) {
+      // CANCELLED only when this request was cancelled (the server is stopping); another
+      // cancellation (a closed client the handler used) is the handler's own failure.
+      const FiberProperties* props = FiberProperties::current();
+      code = props && props->token && props->token->cancelled() ? error_code::cancelled : error_code::unexpected_error;
       message = e.what();
     } catch (const std::exception& e) {
       code = error_code::unexpected_error;
