@@ -188,6 +188,17 @@ std::string resp_frame(std::vector<std::string> parts) {
   return f;
 }
 
+// True once something accepts connections on 127.0.0.1:`port` (within 5 s).
+bool listening_soon(std::uint16_t port) {
+  return eventually(
+      [&] {
+        int fd = test_support::connect_loopback(port);
+        if (fd >= 0) ::close(fd);
+        return fd >= 0;
+      },
+      5s);
+}
+
 }  // namespace
 
 // ---- 7. App::run() in a child process ------------------------------------------------------
@@ -197,14 +208,7 @@ TEST(ShutdownAppRun, SecondSigtermSkipsTheGracePeriod) {
   const pid_t child = fork_app_run_child(port);
   ASSERT_GT(child, 0);
   // Now threads may be made.
-  ASSERT_TRUE(eventually(
-      [&] {
-        int fd = test_support::connect_loopback(port);
-        if (fd >= 0) ::close(fd);
-        return fd >= 0;
-      },
-      5s))
-      << "the child never listened";
+  ASSERT_TRUE(listening_soon(port)) << "the child never listened";
   CallerThread caller;
   greenrpc::Client client("127.0.0.1", port, patient_client());
   ASSERT_EQ(client.ping(), "PONG");
@@ -228,14 +232,7 @@ TEST(ShutdownAppRun, AdminShutdownCommandRepliesAndTheProcessExits) {
   const std::uint16_t port = free_port();
   const pid_t child = fork_app_run_child(port);
   ASSERT_GT(child, 0);
-  ASSERT_TRUE(eventually(
-      [&] {
-        int fd = test_support::connect_loopback(port);
-        if (fd >= 0) ::close(fd);
-        return fd >= 0;
-      },
-      5s))
-      << "the child never listened";
+  ASSERT_TRUE(listening_soon(port)) << "the child never listened";
   std::string reply;
   {
     greenrpc::Client client("127.0.0.1", port, patient_client());
