@@ -85,7 +85,7 @@ void RespConnection::close_politely() {
   } catch (const std::exception& e) {  // timed out, cancelled, reset: close anyway
     failure = e.what();
   }
-  (void)failure;
+  if (!failure.empty()) GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + ": polite close cut short: " + failure);
 }
 
 void RespConnection::close_with_error(std::string_view message) {
@@ -98,7 +98,7 @@ void RespConnection::close_with_error(std::string_view message) {
   } catch (const std::exception& e) {  // the peer does not read: it is closed all the same
     failure = e.what();
   }
-  (void)failure;
+  if (!failure.empty()) GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + ": error reply not sent: " + failure);
 }
 
 void RespConnection::run() noexcept {
@@ -196,15 +196,10 @@ void RespConnection::serve() {
     }
     account();
     if (!evicted_.empty()) return;
-    const bool was_draining = draining_;
+    // 0: the peer closed, or a drain or cut found nothing more to read. Every reply is out
+    // already: each batch ends with a flush.
     std::size_t n = read_more(space);
-    if (n == 0) {
-      if (was_draining || draining_ || cut_) {  // nothing more to read: done, politely
-        if (!out_.empty()) flush();
-        return;
-      }
-      return;  // peer closed
-    }
+    if (n == 0) return;
     const Clock::time_point arrived = Clock::now();  // deadlines count from arrival, not from when a request gets to run
     // A read that filled the space means a deep pipeline: read more at once next time (up to
     // 32 KiB), so a batch arrives in one recv and leaves in one write.
