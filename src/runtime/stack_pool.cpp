@@ -18,10 +18,20 @@ std::size_t page_size() {
 
 // Process-wide cache of mapped stacks, keyed by total mapping size. Bounded, so a burst of
 // connections does not pin its peak stack memory forever.
+struct CachedStack {
+  std::size_t size;  // of the whole mapping, guard page included
+  void* base;
+  bool trimmed;  // its pages were given back (MADV_DONTNEED): the next use faults them in again
+};
+
 struct StackCache {
   static constexpr std::size_t kMaxCached = 1024;
+  // The most recently freed stacks keep their pages (the next fibers reuse them hot); deeper in
+  // the cache, a stack's pages go back to the system (MADV_DONTNEED): after a burst of busy
+  // connections went dormant, the cache pins address space, not memory.
+  static constexpr std::size_t kHotCached = 16;
   std::mutex mutex;
-  std::vector<std::pair<std::size_t, void*>> stacks;
+  std::vector<CachedStack> stacks;
 };
 
 StackCache& cache() {
@@ -53,8 +63,8 @@ boost::context::stack_context GuardedStackPool::allocate() {
     StackCache& c = cache();
     std::lock_guard lock(c.mutex);
     for (auto it = c.stacks.rbegin(); it != c.stacks.rend(); ++it) {
-      if (it->first == total) {
-        base = it->second;
+      if (it->size == total) {
+        base = it->base;
         c.stacks.erase(std::next(it).base());
         break;
       }
@@ -85,7 +95,17 @@ void GuardedStackPool::deallocate(boost::context::stack_context& sctx) noexcept 
     StackCache& c = cache();
     std::lock_guard lock(c.mutex);
     if (c.stacks.size() < StackCache::kMaxCached) {
-      c.stacks.emplace_back(sctx.size, base);
+      c.stacks.push_back({sctx.size, base, false});
+      // The stack just pushed out of the hot set (allocate takes from the back) gives its pages
+      // back. Under the lock: no other thread may take it meanwhile. Once per stack, and only
+      // while more than kHotCached stacks wait, i.e. after a burst.
+      if (c.stacks.size() > StackCache::kHotCached) {
+        CachedStack& cold = c.stacks[c.stacks.size() - 1 - StackCache::kHotCached];
+        if (!cold.trimmed) {
+          ::madvise(static_cast<char*>(cold.base) + page_size(), cold.size - page_size(), MADV_DONTNEED);
+          cold.trimmed = true;
+        }
+      }
       return;
     }
   }
