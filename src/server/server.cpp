@@ -35,4 +35,6 @@ void Server::skip_grace() {
 }
 std::size_t Server::connections() const { return core_ ? core_->open_connections.load() : 0; }
 
+std::uint64_t Server::connections_accepted() const { return core_ ? core_->total_connections.load() : 0; }
+
 }  // namespace greenrpc

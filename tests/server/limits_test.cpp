@@ -392,6 +392,9 @@ TEST_F(LimitsTest, ThousandsOfTricklingAndSilentPeersAreAllClosedAndAFreshClient
 
   // A request that never completes: one byte per tick (1,000 declared bytes at 10 per second).
   const std::string script = "*2\r\n$4\r\necho\r\n$1000\r\n" + std::string(1000, 'x');
+  // A loaded machine may overflow the accept queue: the kernel then completes some connections
+  // only at a SYN-ACK retransmission, a second or more later. Count them in before concluding.
+  const std::uint64_t accepted_before = server.connections_accepted();
   std::vector<int> trickling, silent;
   std::vector<std::size_t> sent;
   const auto t0 = Clock::now();
@@ -407,11 +410,12 @@ TEST_F(LimitsTest, ThousandsOfTricklingAndSilentPeersAreAllClosedAndAFreshClient
   const long long connected_ms = ms_since(t0);
   const auto connected = Clock::now();
   std::size_t peak = server.connections();
-  // Trickle every 100 ms until the server holds only the fresh client's connection (or 4 s).
+  // Trickle every 100 ms until the server has accepted every connection and holds only the fresh
+  // client's (or 6 s).
   long long all_closed_ms = -1;
-  while (ms_since(connected) < 4000) {
+  while (ms_since(connected) < 6000) {
     peak = std::max(peak, server.connections());
-    if (server.connections() <= 1) {
+    if (server.connections() <= 1 && server.connections_accepted() >= accepted_before + 2 * kEach) {
       all_closed_ms = ms_since(connected);
       break;
     }
@@ -426,8 +430,9 @@ TEST_F(LimitsTest, ThousandsOfTricklingAndSilentPeersAreAllClosedAndAFreshClient
   std::cout << "[ timing ] " << kEach << " trickling + " << kEach << " silent: connected in " << connected_ms
             << " ms, peak " << peak << " server connections, all closed " << all_closed_ms
             << " ms after the last connect; fresh client: " << bystander.summary() << "\n";
-  EXPECT_GE(all_closed_ms, 0) << server.connections() << " connections still open 4 s after the last connect";
-  EXPECT_LE(all_closed_ms, 2000);
+  EXPECT_GE(all_closed_ms, 0) << server.connections() << " connections still open 6 s after the last connect ("
+                              << server.connections_accepted() - accepted_before << " accepted)";
+  EXPECT_LE(all_closed_ms, 4000);  // 500 ms timeouts, plus a SYN-ACK retransmission (1 s, then 3 s) under load
   EXPECT_EQ(bystander.failed(), 0) << bystander.summary();
   EXPECT_LT(bystander.max_latency_ms(), 1000) << bystander.summary();
 

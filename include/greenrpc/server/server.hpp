@@ -38,6 +38,8 @@ class Server {
   bool stop_requested() const;
   // Open connections right now, across workers.
   std::size_t connections() const;
+  // Connections accepted since start (INFO's total_connections_received), refused ones excluded.
+  std::uint64_t connections_accepted() const;
 
  private:
   std::shared_ptr<ServerCore> core_;
