@@ -9,6 +9,7 @@
 #include <cassert>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "address.hpp"
 #include "stream_checks.hpp"
@@ -43,9 +44,39 @@ void TcpStream::throw_if_cancelled(const char* op) const {
     throw CancelledError(std::string(op) + " on a cancelled stream (" + peer_.to_string() + ")");
 }
 
+bool TcpStream::notify_readable(Deadline deadline, Waiter::Callback ready, void* arg) {
+  check_owner();
+  assert(!reading_ && !ready_waiter_.armed() && "notify_readable while reading or already waiting");
+  // Not ready only after a short read (or EAGAIN) with no event since: an edge that came before
+  // would not come again, so anything else reads first.
+  if (cancelled_ || fd_ < 0 || reactor_->read_ready(reg_)) return false;
+  ready_ = ready;
+  ready_arg_ = arg;
+  ready_waiter_.arm(deadline, &TcpStream::on_readable, this);
+  reactor_->watch_fd(reg_, IoDirection::read, ready_waiter_);
+  return true;
+}
+
+void TcpStream::on_readable(void* self, Waiter::Result why) {
+  auto* stream = static_cast<TcpStream*>(self);
+  stream->reactor_->unwatch_fd(stream->reg_, IoDirection::read, stream->ready_waiter_);
+  Waiter::Callback ready = std::exchange(stream->ready_, nullptr);
+  void* arg = std::exchange(stream->ready_arg_, nullptr);
+  ready(arg, why);  // may destroy the stream
+}
+
+void TcpStream::stop_notify_readable() noexcept {
+  if (!ready_waiter_.armed()) return;
+  reactor_->unwatch_fd(reg_, IoDirection::read, ready_waiter_);
+  ready_waiter_.disarm();
+  ready_ = nullptr;
+  ready_arg_ = nullptr;
+}
+
 void TcpStream::close() {
   if (fd_ < 0) return;
   check_owner();
+  stop_notify_readable();  // withdrawn, not called
   reactor_->remove_fd(reg_);  // wakes parked fibers before the fd number can be reused
   ::close(fd_);
   fd_ = -1;

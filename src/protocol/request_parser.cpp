@@ -153,6 +153,14 @@ void RequestParser::reset() {
   args_.clear();
 }
 
+void RequestParser::shrink_if_idle() {
+  constexpr std::size_t kKeptBytes = 64 * 1024;
+  if (phase_ != Phase::frame_start || memory_bytes() <= kKeptBytes) return;
+  std::vector<Span>().swap(spans_);
+  std::vector<std::string_view>().swap(args_);
+  std::string().swap(arena_);
+}
+
 ParseResult RequestParser::parse(std::string_view input) {
   args_.clear();
   // The caller must never pass fewer bytes than before; if it does, start the frame over.

@@ -119,6 +119,26 @@ void Reactor::remove_fd(FdRegistration& reg) {
   reg = FdRegistration{};
 }
 
+void Reactor::watch_fd(const FdRegistration& reg, IoDirection dir, Waiter& armed) {
+  assert(on_owner_thread());
+  assert(armed.armed());
+  Slot* slot = slot_for(reg);
+  if (!slot) {
+    armed.cancel();  // calls back at once: the fd is gone
+    return;
+  }
+  Waiter*& field = dir == IoDirection::read ? slot->reader : slot->writer;
+  if (field != nullptr) throw std::logic_error("greenrpc: two waiters on one fd in the same direction");
+  field = &armed;
+}
+
+void Reactor::unwatch_fd(const FdRegistration& reg, IoDirection dir, Waiter& armed) noexcept {
+  if (Slot* slot = slot_for(reg)) {
+    Waiter*& field = dir == IoDirection::read ? slot->reader : slot->writer;
+    if (field == &armed) field = nullptr;
+  }
+}
+
 Waiter::Result Reactor::wait_fd(const FdRegistration& reg, IoDirection dir, Deadline deadline) {
   assert(on_owner_thread());
   Slot* slot = slot_for(reg);
@@ -245,7 +265,36 @@ Waiter::Result Waiter::park(Deadline deadline, Interrupt interrupt) {
   return result_;
 }
 
+void Waiter::arm(Deadline deadline, Callback callback, void* arg) {
+  Reactor* reactor = Reactor::current();
+  if (!reactor) throw std::logic_error("greenrpc::Waiter::arm called outside a greenrpc runtime thread");
+  assert(ctx_ == nullptr && callback_ == nullptr && "arming a waiter that already waits");
+  assert(callback != nullptr);
+  reactor_ = reactor;
+  callback_ = callback;
+  callback_arg_ = arg;
+  due_inherited_ = false;
+  if (!deadline.is_never()) {
+    due_ = deadline.time_point();
+    reactor->timers_.insert(*this);  // an expired deadline fires at the next poll, never from here
+  }
+}
+
+void Waiter::disarm() noexcept {
+  if (!callback_) return;
+  if (timer_hook_.is_linked()) reactor_->timers_.erase(reactor_->timers_.iterator_to(*this));
+  callback_ = nullptr;
+  callback_arg_ = nullptr;
+}
+
 bool Waiter::resume(Result why) {
+  if (callback_) {
+    if (timer_hook_.is_linked()) reactor_->timers_.erase(reactor_->timers_.iterator_to(*this));
+    Callback callback = std::exchange(callback_, nullptr);
+    void* arg = std::exchange(callback_arg_, nullptr);
+    callback(arg, why);  // may destroy this waiter: nothing of it is touched after
+    return true;
+  }
   if (ctx_ == nullptr) return false;
   if (timer_hook_.is_linked()) reactor_->timers_.erase(reactor_->timers_.iterator_to(*this));
   cancel_hook_.unlink();

@@ -171,6 +171,8 @@ void info(BuiltinCall& c) {
   text += "\r\n# Clients\r\n";
   text += "connected_clients:" + std::to_string(core.open_connections.load()) + "\r\n";
   text += "maxclients:" + std::to_string(core.options().max_connections) + "\r\n";
+  // Idle connections that hold no fiber nor buffer (ServerOptions::release_idle_fibers).
+  text += "greenrpc_dormant_clients:" + std::to_string(core.dormant_connections()) + "\r\n";
   text += "\r\n# Persistence\r\nloading:0\r\n";
   text += "\r\n# Stats\r\n";
   text += "total_connections_received:" + std::to_string(core.total_connections.load()) + "\r\n";

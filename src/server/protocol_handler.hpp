@@ -1,21 +1,46 @@
 #pragma once
 // One connection speaking one protocol (RESP, a sniffed one...): the body of the connection's
-// fiber plus the two stop hooks the worker calls. The worker owns it for the fiber's lifetime and
-// keeps it in its set of connections (Worker::attach/detach) so drain and cut reach it.
+// fiber plus the stop hooks the worker calls. The worker owns it from accept to close and keeps it
+// in its set of connections so that drain and cut reach it.
+//
+// Dormancy: a connection idle with nothing buffered holds no fiber. run() then arms a fiber-free
+// wait on its stream (ByteStream::notify_readable) with the worker's Wakeup and returns
+// `dormant`; the fiber ends and its stack goes back to the pool. The Wakeup's callback comes when
+// input arrives, the idle deadline passes or the stream is cancelled, and the worker calls run()
+// again in a new fiber. A new connection starts dormant (await_input) until its first byte.
 #include <cstddef>
 #include <string>
 #include <string_view>
 
 #include "greenrpc/runtime/deadline.hpp"
+#include "greenrpc/runtime/waiter.hpp"
 
 namespace greenrpc {
+
+// What the worker gives a connection to call when it needs a fiber again.
+struct Wakeup {
+  Waiter::Callback ready = nullptr;
+  void* arg = nullptr;
+};
+
+enum class RunResult {
+  closed,   // the stream is closed: the handler can be destroyed
+  dormant,  // idle, buffers released, `wakeup` armed on the stream: run() again when it fires
+};
 
 class ProtocolHandler {
  public:
   virtual ~ProtocolHandler() = default;
 
-  // The fiber body: serves until the peer leaves, a stop, or an error; closes the stream.
-  virtual void run() noexcept = 0;
+  // The fiber body: serves until the peer leaves, a stop, or an error (closes the stream), or
+  // until the connection is idle with nothing buffered (see Dormancy above).
+  virtual RunResult run(const Wakeup& wakeup) noexcept = 0;
+  // Before the first run(): arms `wakeup` for the first input. False when input may be there
+  // already, or when the protocol keeps its fiber (the default): run() at once.
+  virtual bool await_input(const Wakeup& /*wakeup*/) { return false; }
+  // Withdraws the wakeup armed by await_input() or a dormant run(), without calling it (the
+  // worker runs the connection for a drain or a cut instead).
+  virtual void stop_awaiting_input() noexcept {}
   // Graceful stop: close now when idle between requests, else after the current batch.
   virtual void drain() = 0;
   // Immediate stop: wake any parked read or write with CancelledError; queued requests are not

@@ -34,6 +34,38 @@ RespConnection::RespConnection(Worker& worker, std::unique_ptr<ByteStream> strea
   info_.worker = worker.index();
 }
 
+RespConnection::~RespConnection() {
+  // Closed without run() ending it (a dormant connection that could not get a fiber): what it
+  // still counts in the budget goes back.
+  if (accounted_ != 0) worker_.buffered_changed(-static_cast<std::ptrdiff_t>(accounted_));
+}
+
+Deadline RespConnection::idle_deadline() {
+  if (!idle_deadline_set_) {
+    idle_deadline_ = deadline_after(core_.options().idle_timeout);
+    idle_deadline_set_ = true;
+  }
+  return idle_deadline_;
+}
+
+bool RespConnection::await_input(const Wakeup& wakeup) {
+  return stream_->notify_readable(idle_deadline(), wakeup.ready, wakeup.arg);
+}
+
+bool RespConnection::go_dormant(const Wakeup& wakeup) {
+  if (!core_.options().release_idle_fibers || !wakeup.ready || in_.size() != 0 || draining_ || cut_ ||
+      !evicted_.empty())
+    return false;
+  const Deadline idle_until = idle_deadline();
+  if (idle_until.expired() || !stream_->notify_readable(idle_until, wakeup.ready, wakeup.arg)) return false;
+  // Armed: its call comes from a later scheduler round, after this fiber has ended.
+  in_ = {};
+  std::string().swap(out_);
+  parser_.shrink_if_idle();
+  account();
+  return true;
+}
+
 void RespConnection::drain() {
   draining_ = true;
   dispatcher_.refuse_new_requests();  // what is queued, or arrives, is answered SHUTTING_DOWN
@@ -59,7 +91,7 @@ void RespConnection::evict(std::string_view reason) {
 }
 
 void RespConnection::account() {
-  const std::size_t now = in_.capacity() + out_.capacity();
+  const std::size_t now = in_.capacity() + out_.capacity() + parser_.memory_bytes();
   if (now == accounted_) return;
   const auto delta = static_cast<std::ptrdiff_t>(now) - static_cast<std::ptrdiff_t>(accounted_);
   accounted_ = now;
@@ -101,14 +133,17 @@ void RespConnection::close_with_error(std::string_view message) {
   if (!failure.empty()) GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + ": error reply not sent: " + failure);
 }
 
-void RespConnection::run() noexcept {
+RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
   std::string failure;  // recorded in catch blocks, logged after them
   bool polite = false;
   {
     CancelScope scope(token_);  // drain and evict end this fiber's reads through it
     try {
-      if (core_.app().make_state) info_.state = core_.app().make_state();
-      serve();
+      if (!started_) {
+        started_ = true;
+        if (core_.app().make_state) info_.state = core_.app().make_state();
+      }
+      if (serve(wakeup)) return RunResult::dormant;
       polite = true;
     } catch (const CancelledError&) {
       polite = draining_ && !cut_;  // a drain ended an idle read: nothing unanswered, close with a FIN
@@ -123,6 +158,7 @@ void RespConnection::run() noexcept {
   if (!evicted_.empty()) {
     failure = evicted_;
     in_ = {};  // the budget already counts these bytes as released: release them first
+    parser_ = protocol::RequestParser(core_.options().protocol_limits);
     account();
     close_with_error(evicted_);
     polite = true;
@@ -130,9 +166,11 @@ void RespConnection::run() noexcept {
   if (!failure.empty()) GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + " closed: " + failure);
   if (polite) close_politely();  // never throws
   in_ = {};
-  out_ = {};
+  parser_ = protocol::RequestParser(core_.options().protocol_limits);
+  std::string().swap(out_);  // `out_ = {}` keeps the capacity (libstdc++): the budget would never get it back
   account();  // gives the bytes back to the budget
   stream_->close();
+  return RunResult::closed;
 }
 
 std::size_t RespConnection::read_more(std::span<char> space) {
@@ -155,7 +193,7 @@ std::size_t RespConnection::read_more(std::span<char> space) {
     }
   }
   idle_ = in_.size() == 0;
-  Deadline deadline = idle_ ? deadline_after(opts.idle_timeout) : frame_deadline_;
+  Deadline deadline = idle_ ? idle_deadline() : frame_deadline_;
   std::size_t n = 0;
   std::string timed_out;
   try {
@@ -174,10 +212,11 @@ std::size_t RespConnection::read_more(std::span<char> space) {
     throw TimeoutError("request not completed within the frame timeout");
   }
   idle_ = false;
+  if (n > 0) idle_deadline_set_ = false;  // the next idle period counts afresh
   return n;
 }
 
-void RespConnection::serve() {
+bool RespConnection::serve(const Wakeup& wakeup) {
   const ServerOptions& opts = core_.options();
   // Once cut, the last replies (CANCELLED, SHUTTING_DOWN) get a moment, not the write timeout.
   auto write_deadline = [&] {
@@ -188,18 +227,20 @@ void RespConnection::serve() {
     out_.clear();
   };
   for (;;) {
+    if (go_dormant(wakeup)) return true;
     in_.shrink_if_idle();
+    parser_.shrink_if_idle();
     std::span<char> space = in_.prepare(read_hint_, opts.query_buffer_limit);
     if (space.empty()) {
       close_with_error("query buffer limit of " + std::to_string(opts.query_buffer_limit) + " bytes exceeded");
       throw IoError("query buffer limit exceeded", 0);
     }
     account();
-    if (!evicted_.empty()) return;
+    if (!evicted_.empty()) return false;
     // 0: the peer closed, or a drain or cut found nothing more to read. Every reply is out
     // already: each batch ends with a flush.
     std::size_t n = read_more(space);
-    if (n == 0) return;
+    if (n == 0) return false;
     const Clock::time_point arrived = Clock::now();  // deadlines count from arrival, not from when a request gets to run
     // A read that filled the space means a deep pipeline: read more at once next time (up to
     // 32 KiB), so a batch arrives in one recv and leaves in one write.
@@ -234,13 +275,13 @@ void RespConnection::serve() {
         flush();
       }
     }
-    if (!evicted_.empty()) return;  // evicted while a handler ran: run() answers and closes
+    if (!evicted_.empty()) return false;  // evicted while a handler ran: run() answers and closes
     if (!out_.empty()) {
       account();
       flush();
       if (out_.capacity() > kFlushThreshold) out_.shrink_to_fit();
     }
-    if (!keep_open) return;  // QUIT or a protocol error: run() closes politely
+    if (!keep_open) return false;  // QUIT or a protocol error: run() closes politely
   }
 }
 

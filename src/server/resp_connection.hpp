@@ -23,8 +23,11 @@ class ServerCore;
 class RespConnection final : public ProtocolHandler {
  public:
   RespConnection(Worker& worker, std::unique_ptr<ByteStream> stream);
+  ~RespConnection() override;
 
-  void run() noexcept override;
+  RunResult run(const Wakeup& wakeup) noexcept override;
+  bool await_input(const Wakeup& wakeup) override;
+  void stop_awaiting_input() noexcept override { stream_->stop_notify_readable(); }
   void drain() override;
   void cut() override;
   std::string describe_running(Clock::time_point now) const override { return dispatcher_.describe_running(now); }
@@ -32,7 +35,15 @@ class RespConnection final : public ProtocolHandler {
   void evict(std::string_view reason) override;
 
  private:
-  void serve();
+  // Returns true when it went dormant (wakeup armed), false when the connection is to close.
+  bool serve(const Wakeup& wakeup);
+  // Idle, nothing buffered, no stop in progress: arms `wakeup` and releases the buffers. False
+  // when input may be there already (read it) or the connection must stay (a stop, an expired
+  // idle deadline, release_idle_fibers off).
+  bool go_dormant(const Wakeup& wakeup);
+  // The idle timeout counts from when the connection last became idle (a dormant connection
+  // woken by a spurious event keeps its deadline).
+  Deadline idle_deadline();
   // Reads more input: at most until the idle timeout (buffer empty) or the frame deadline (a
   // request begun). Once draining, only what already arrived (never parks).
   std::size_t read_more(std::span<char> space);
@@ -60,6 +71,9 @@ class RespConnection final : public ProtocolHandler {
   // polite close can still follow.
   std::shared_ptr<CancelToken> token_ = CancelToken::create();
   Deadline frame_deadline_;       // the request begun in in_ must be complete by then
+  Deadline idle_deadline_;        // valid while idle_deadline_set_
+  bool idle_deadline_set_ = false;
+  bool started_ = false;          // run() has made the connection's state
   std::string evicted_;           // why, once evicted
   bool idle_ = false;      // parked in read with nothing buffered
   bool draining_ = false;

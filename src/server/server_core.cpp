@@ -57,6 +57,12 @@ void ServerCore::skip_grace() {
   skip_cv_.notify_all();
 }
 
+std::size_t ServerCore::dormant_connections() const noexcept {
+  std::size_t n = 0;
+  for (const auto& w : workers_) n += w->dormant.load(std::memory_order_relaxed);
+  return n;
+}
+
 std::uint64_t ServerCore::total_commands() const noexcept {
   std::uint64_t sum = 0;
   for (const auto& w : workers_) sum += w->commands.load(std::memory_order_relaxed);

@@ -66,6 +66,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::atomic<std::uint64_t> total_connections{0};
   // Commands run so far, summed over the workers' own counters (INFO).
   std::uint64_t total_commands() const noexcept;
+  // Open connections holding no fiber right now (idle, see ServerOptions::release_idle_fibers).
+  std::size_t dormant_connections() const noexcept;
   std::atomic<std::uint64_t> next_connection_id{1};
   Clock::time_point started_at() const noexcept { return started_at_; }
 

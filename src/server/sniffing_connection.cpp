@@ -7,6 +7,21 @@
 
 namespace greenrpc {
 
+SniffingConnection::SniffingConnection(Worker& worker, const SniffingProtocol& protocols,
+                                       std::unique_ptr<ByteStream> stream)
+    : worker_(worker), protocols_(protocols), stream_(std::move(stream)), deadline_(Deadline::after(protocols.timeout())) {}
+
+bool SniffingConnection::await_input(const Wakeup& wakeup) {
+  return chosen_ ? chosen_->await_input(wakeup) : stream_->notify_readable(deadline_, wakeup.ready, wakeup.arg);
+}
+
+void SniffingConnection::stop_awaiting_input() noexcept {
+  if (chosen_)
+    chosen_->stop_awaiting_input();
+  else if (stream_)
+    stream_->stop_notify_readable();
+}
+
 void SniffingConnection::drain() {
   draining_ = true;
   if (chosen_)
@@ -24,7 +39,7 @@ void SniffingConnection::cut() {
 }
 
 const ProtocolFactory* SniffingConnection::sniff() {
-  const Deadline deadline = Deadline::after(protocols_.timeout());
+  const Deadline deadline = deadline_;
   first_bytes_.resize(SniffingProtocol::kMaxSniffBytes);
   std::size_t have = 0;
   for (;;) {
@@ -44,7 +59,8 @@ const ProtocolFactory* SniffingConnection::sniff() {
   }
 }
 
-void SniffingConnection::run() noexcept {
+RunResult SniffingConnection::run(const Wakeup& wakeup) noexcept {
+  if (chosen_) return chosen_->run(wakeup);  // woken from dormancy
   const ProtocolFactory* protocol = nullptr;
   std::string failure;  // recorded in catch blocks, logged after them
   try {
@@ -59,14 +75,14 @@ void SniffingConnection::run() noexcept {
   if (!chosen_) {
     if (!failure.empty()) GREENRPC_LOG(debug, "sniffing connection closed: " + failure);
     if (stream_) stream_->close();
-    return;
+    return RunResult::closed;
   }
   // A stop that came while choosing applies to the chosen protocol.
   if (cut_)
     chosen_->cut();
   else if (draining_)
     chosen_->drain();
-  chosen_->run();
+  return chosen_->run(wakeup);
 }
 
 }  // namespace greenrpc

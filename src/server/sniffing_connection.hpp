@@ -16,14 +16,19 @@ class ProtocolFactory;
 
 class SniffingConnection final : public ProtocolHandler {
  public:
-  SniffingConnection(Worker& worker, const SniffingProtocol& protocols, std::unique_ptr<ByteStream> stream)
-      : worker_(worker), protocols_(protocols), stream_(std::move(stream)) {}
+  SniffingConnection(Worker& worker, const SniffingProtocol& protocols, std::unique_ptr<ByteStream> stream);
 
-  void run() noexcept override;
+  RunResult run(const Wakeup& wakeup) noexcept override;
+  bool await_input(const Wakeup& wakeup) override;
+  void stop_awaiting_input() noexcept override;
   void drain() override;
   void cut() override;
   std::string describe_running(Clock::time_point now) const override {
     return chosen_ ? chosen_->describe_running(now) : std::string();
+  }
+  std::size_t buffered_bytes() const override { return chosen_ ? chosen_->buffered_bytes() : 0; }
+  void evict(std::string_view reason) override {
+    if (chosen_) chosen_->evict(reason);
   }
 
  private:
@@ -33,6 +38,7 @@ class SniffingConnection final : public ProtocolHandler {
   Worker& worker_;
   const SniffingProtocol& protocols_;
   std::unique_ptr<ByteStream> stream_;    // until a protocol is chosen
+  Deadline deadline_;                     // to choose one, from accept
   std::string first_bytes_;
   std::unique_ptr<ProtocolHandler> chosen_;  // once a protocol is chosen
   bool idle_ = false;  // parked in read with nothing read yet

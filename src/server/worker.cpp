@@ -53,54 +53,92 @@ void Worker::accept_loop(Listener& listener) {
     }
     core_.open_connections.fetch_add(1, std::memory_order_relaxed);
     core_.total_connections.fetch_add(1, std::memory_order_relaxed);
-    ByteStream* raw = stream.release();
-    const ProtocolFactory* protocol = listener.protocol.get();  // lives as long as the worker
+    std::unique_ptr<ProtocolHandler> handler;
     std::string failure;
     try {
-      loop_.spawn_fiber(
-          [this, raw, protocol] {
-            serve(*protocol, std::unique_ptr<ByteStream>(raw));
-            core_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-          },
-          opts.fiber_stack_size);
-    } catch (const std::exception& e) {  // no stack (mmap failed, e.g. at vm.max_map_count)
+      handler = listener.protocol->make(*this, std::move(stream));
+    } catch (const std::exception& e) {
       failure = e.what();
     }
-    if (failure.empty()) continue;
-    // The fiber never started: the connection is still ours. Close it (freeing its reactor slot),
-    // undo the count, and give the system a moment before accepting the next one.
-    delete raw;
-    core_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-    const Clock::time_point now = Clock::now();
-    if (now - last_spawn_failure_log_ > std::chrono::seconds(1)) {
-      last_spawn_failure_log_ = now;
-      GREENRPC_LOG(error, "worker " + std::to_string(index_) + ": cannot start a connection fiber (" + failure +
-                              "): connection closed; accepting again in 100 ms");
+    if (!handler) {
+      core_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+      GREENRPC_LOG(error, std::string(listener.protocol->name()) + " connection not started: " + failure);
+      continue;
     }
-    sleep_for(std::chrono::milliseconds(100));
+    ProtocolHandler* key = handler.get();
+    auto owned = std::make_unique<Connection>(Connection{this, std::move(handler)});
+    Connection* c = owned.get();
+    connections_.emplace(key, std::move(owned));
+    // Until its first byte, a connection holds no fiber: a flood of silent connections costs
+    // sockets and small states only.
+    if (!draining_ && c->handler->await_input(wakeup_for(c))) {
+      set_dormant(c, true);
+      continue;
+    }
+    if (draining_) c->handler->drain();  // accepted just before the drain closed the listener
+    if (!start_fiber(c)) sleep_for(std::chrono::milliseconds(100));  // let the system breathe
   }
   listener.socket.reset();
 }
 
-void Worker::serve(const ProtocolFactory& protocol, std::unique_ptr<ByteStream> stream) {
-  std::unique_ptr<ProtocolHandler> handler;
+bool Worker::start_fiber(Connection* c) {
   std::string failure;
   try {
-    handler = protocol.make(*this, std::move(stream));
-  } catch (const std::exception& e) {
+    loop_.spawn_fiber([this, c] { serve(c); }, core_.options().fiber_stack_size);
+    return true;
+  } catch (const std::exception& e) {  // no stack (mmap failed, e.g. at vm.max_map_count)
     failure = e.what();
   }
-  if (!handler) {
-    GREENRPC_LOG(error, std::string(protocol.name()) + " connection not started: " + failure);
+  // The fiber never started: close the connection (freeing its slot and its memory).
+  const Clock::time_point now = Clock::now();
+  if (now - last_spawn_failure_log_ > std::chrono::seconds(1)) {
+    last_spawn_failure_log_ = now;
+    GREENRPC_LOG(error, "worker " + std::to_string(index_) + ": cannot start a connection fiber (" + failure +
+                            "): connection closed");
+  }
+  close_connection(c);
+  return false;
+}
+
+void Worker::serve(Connection* c) {
+  if (c->handler->run(wakeup_for(c)) == RunResult::dormant) {
+    // Its wakeup is armed; its call comes in a later scheduler round, after this fiber ended.
+    set_dormant(c, true);
     return;
   }
-  ProtocolHandler* key = handler.get();
-  attach(key);
-  // Accepted just before a drain that ran before this fiber did: the drain could not see it.
-  if (draining_) handler->drain();
-  handler->run();
-  handler.reset();
-  detach(key);
+  close_connection(c);
+}
+
+void Worker::on_wakeup(void* connection, Waiter::Result /*why*/) {
+  // Input, the idle deadline, or a cancel: run() tells which.
+  auto* c = static_cast<Connection*>(connection);
+  c->worker->set_dormant(c, false);
+  c->worker->start_fiber(c);
+}
+
+void Worker::wake(Connection* c) {
+  if (!c->dormant) return;
+  c->handler->stop_awaiting_input();
+  set_dormant(c, false);
+  start_fiber(c);
+}
+
+void Worker::set_dormant(Connection* c, bool dormant_now) {
+  c->dormant = dormant_now;
+  // One writer (this thread): a plain store, no read-modify-write shared between cores.
+  dormant.store(dormant.load(std::memory_order_relaxed) + (dormant_now ? 1 : -1), std::memory_order_relaxed);
+}
+
+void Worker::close_connection(Connection* c) {
+  ProtocolHandler* key = c->handler.get();
+  if (c->dormant) {
+    c->handler->stop_awaiting_input();
+    set_dormant(c, false);
+  }
+  evicted_.erase(key);
+  connections_.erase(key);  // destroys the handler, which closes its stream if run() did not
+  core_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+  if (draining_ && connections_.empty() && drained_) drained_->set();
 }
 
 void Worker::buffered_changed(std::ptrdiff_t delta) {
@@ -112,7 +150,7 @@ void Worker::buffered_changed(std::ptrdiff_t delta) {
   for (ProtocolHandler* c : evicted_) releasing += c->buffered_bytes();
   while (buffered_ - std::min(buffered_, releasing) > budget_share_) {
     ProtocolHandler* largest = nullptr;
-    for (ProtocolHandler* c : connections_)
+    for (auto& [c, conn] : connections_)
       if (!evicted_.contains(c) && (!largest || c->buffered_bytes() > largest->buffered_bytes())) largest = c;
     if (!largest || largest->buffered_bytes() == 0) return;
     releasing += largest->buffered_bytes();
@@ -125,33 +163,43 @@ void Worker::buffered_changed(std::ptrdiff_t delta) {
   }
 }
 
-void Worker::detach(ProtocolHandler* c) {
-  evicted_.erase(c);
-  connections_.erase(c);
-  if (draining_ && connections_.empty() && drained_) drained_->set();
-}
-
 void Worker::drain(std::shared_ptr<OneShotEvent> done) {
   loop_.post([this, done = std::move(done)] {
     draining_ = true;
     drained_ = done;
     for (auto& l : listeners_)
       if (l->socket) l->socket->close();  // wakes the acceptor, which then returns
-    std::vector<ProtocolHandler*> all(connections_.begin(), connections_.end());
-    for (ProtocolHandler* c : all) c->drain();
+    std::vector<Connection*> all;
+    for (auto& [key, c] : connections_) all.push_back(c.get());
+    for (Connection* c : all) {
+      c->handler->drain();
+      wake(c);  // a dormant one needs its fiber to close politely
+    }
     if (connections_.empty()) done->set();
   });
 }
 
 void Worker::cut_connections() {
   loop_.post([this] {
-    for (ProtocolHandler* c : connections_) c->cut();
+    std::vector<Connection*> all;
+    for (auto& [key, c] : connections_) all.push_back(c.get());
+    for (Connection* c : all) {
+      ProtocolHandler* key = c->handler.get();
+      wake(c);  // before cut(): a cut stream would call the wakeup too
+      if (connections_.contains(key)) key->cut();  // gone when no fiber could be started
+    }
   });
 }
 
-void Worker::join() { loop_.stop(); }
+void Worker::join() {
+  cut_connections();  // a drain has closed them unless stop() was bypassed; a dormant one has no fiber to wait for
+  loop_.stop();
+}
 
-bool Worker::join_within(Deadline deadline) { return loop_.stop_within(deadline); }
+bool Worker::join_within(Deadline deadline) {
+  cut_connections();
+  return loop_.stop_within(deadline);
+}
 
 void Worker::abandon() { loop_.abandon(); }
 
@@ -160,7 +208,7 @@ void Worker::log_stuck() {
   auto answered = OneShotEvent::create();
   const bool posted = loop_.post([this, report, answered] {
     const auto now = Clock::now();
-    for (ProtocolHandler* c : connections_) *report += c->describe_running(now);
+    for (auto& [c, conn] : connections_) *report += c->describe_running(now);
     answered->set();
   });
   if (posted && answered->wait(Deadline::after(std::chrono::milliseconds(100)), Waiter::Interrupt::ignore)) {

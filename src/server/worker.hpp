@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -43,13 +44,12 @@ class Worker {
   // Commands run on this worker. Written only by its own thread, so the per-request increment
   // never contends with the other workers (a shared counter would bounce between cores).
   alignas(64) std::atomic<std::uint64_t> commands{0};
+  // Its connections holding no fiber (dormant). Written only by its own thread, like `commands`.
+  std::atomic<std::size_t> dormant{0};
 
   unsigned index() const noexcept { return index_; }
   ServerCore& core() noexcept { return core_; }
 
-  // Loop thread only: the connections drain and cut reach.
-  void attach(ProtocolHandler* c) { connections_.insert(c); }
-  void detach(ProtocolHandler* c);
   bool draining() const noexcept { return draining_; }
   // Loop thread only: a connection's buffers grew or shrank by `delta` bytes. When the worker's
   // share of the client memory budget is exceeded, the connections holding the most are evicted
@@ -62,16 +62,32 @@ class Worker {
     std::shared_ptr<const ProtocolFactory> protocol;
   };
 
+  // An open connection: owned here from accept to close, whether it runs in a fiber or is dormant.
+  struct Connection {
+    Worker* worker;
+    std::unique_ptr<ProtocolHandler> handler;
+    bool dormant = false;  // no fiber: its wakeup is armed on its stream
+  };
+
   void accept_loop(Listener& listener);
-  // The fiber of one accepted connection.
-  void serve(const ProtocolFactory& protocol, std::unique_ptr<ByteStream> stream);
+  // Starts a fiber for `c` (dormant or new). On failure (no stack) closes it: false.
+  bool start_fiber(Connection* c);
+  // The body of a connection's fiber: run() until the connection closes or goes dormant.
+  void serve(Connection* c);
+  // The Wakeup's callback of a dormant connection (scheduler loop): gives it a fiber.
+  static void on_wakeup(void* connection, Waiter::Result why);
+  // A dormant connection that a drain or a cut must reach: its wakeup withdrawn, a fiber started.
+  void wake(Connection* c);
+  void close_connection(Connection* c);
+  Wakeup wakeup_for(Connection* c) { return Wakeup{&Worker::on_wakeup, c}; }
+  void set_dormant(Connection* c, bool dormant);
 
   ServerCore& core_;
   unsigned index_;
   EventLoopThread loop_;
   // Loop-thread state:
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::unordered_set<ProtocolHandler*> connections_;
+  std::unordered_map<ProtocolHandler*, std::unique_ptr<Connection>> connections_;
   bool draining_ = false;
   std::shared_ptr<OneShotEvent> drained_;
   Clock::time_point last_spawn_failure_log_{};

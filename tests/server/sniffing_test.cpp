@@ -26,12 +26,13 @@ class LineConnection final : public greenrpc::ProtocolHandler {
  public:
   explicit LineConnection(std::unique_ptr<greenrpc::ByteStream> stream) : stream_(std::move(stream)) {}
 
-  void run() noexcept override {
+  greenrpc::RunResult run(const greenrpc::Wakeup&) noexcept override {  // keeps its fiber: never dormant
     try {
       serve();
     } catch (...) {  // recorded by ending; no I/O in here
     }
     stream_->close();
+    return greenrpc::RunResult::closed;
   }
   void drain() override {
     draining_ = true;

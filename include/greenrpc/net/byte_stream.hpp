@@ -18,6 +18,11 @@
 // Debug builds assert the owner thread and the one-reader / one-writer rule (`assert`, compiled
 // out with NDEBUG).
 //
+// Waiting without a fiber
+// * notify_readable() lets an idle connection give its fiber (and stack) back: instead of parking
+//   in read_some, it asks for a callback when a read would make progress. It counts as the
+//   reader until the callback or stop_notify_readable(): no read_some meanwhile.
+//
 // Cancellation and close
 // * cancel() wakes a parked reader and a parked writer; each throws CancelledError. The stream
 //   stays cancelled: every later read_some, write_some, flush, handshake and shutdown(Deadline)
@@ -33,6 +38,7 @@
 
 #include "greenrpc/net/endpoint.hpp"
 #include "greenrpc/runtime/deadline.hpp"
+#include "greenrpc/runtime/waiter.hpp"
 
 namespace greenrpc {
 
@@ -97,6 +103,16 @@ class ByteStream {
   // queued bytes). Kept for callers that cannot wait (e.g. after QUIT's reply was written with
   // write_all); prefer shutdown(Deadline), which a TLS stream needs to send close_notify.
   virtual void shutdown_write() = 0;
+
+  // Fiber-free wait for input. Returns false, arming nothing, when a read_some might not park now
+  // (bytes or the end may be there already, the stream is cancelled, or the stream cannot wait
+  // without a fiber: the default): the caller then reads as usual. Otherwise returns true and
+  // later calls `ready(arg, why)` once, on the owner thread: `woken` when a read_some would not
+  // park, `timed_out` at `deadline`, `cancelled` on cancel(). The call comes from the scheduler
+  // loop (a small stack) or from the fiber that cancels: keep it short (spawn a fiber).
+  // close(), destruction and stop_notify_readable() withdraw it without a call.
+  virtual bool notify_readable(Deadline /*deadline*/, Waiter::Callback /*ready*/, void* /*arg*/) { return false; }
+  virtual void stop_notify_readable() noexcept {}
 
   // See "Cancellation and close" above. Owner thread only.
   virtual void cancel() = 0;

@@ -22,6 +22,11 @@ class PrefixedByteStream final : public ByteStream {
   bool has_unflushed() const override { return stream_->has_unflushed(); }
   void flush(Deadline deadline) override { stream_->flush(deadline); }
   void shutdown(Deadline deadline) override { stream_->shutdown(deadline); }
+  // Bytes of the prefix left: they are readable now (false).
+  bool notify_readable(Deadline deadline, Waiter::Callback ready, void* arg) override {
+    return consumed_ == prefix_.size() && stream_->notify_readable(deadline, ready, arg);
+  }
+  void stop_notify_readable() noexcept override { stream_->stop_notify_readable(); }
   void cancel() override { stream_->cancel(); }
   void shutdown_write() override { stream_->shutdown_write(); }
   void close() override { stream_->close(); }

@@ -29,6 +29,8 @@ class TcpStream final : public ByteStream {
   // IoError when the socket can no longer be shut down (e.g. reset by the peer).
   void shutdown(Deadline deadline) override;
   void shutdown_write() override;
+  bool notify_readable(Deadline deadline, Waiter::Callback ready, void* arg) override;
+  void stop_notify_readable() noexcept override;
   void cancel() override;
   void close() override;
   const Endpoint& peer() const override { return peer_; }
@@ -45,6 +47,7 @@ class TcpStream final : public ByteStream {
   static std::unique_ptr<TcpStream> connect(const std::string& host, std::uint16_t port, Deadline deadline,
                                             ByteStream** attempt, const bool* cancelled);
   void wait(IoDirection dir, Deadline deadline, const char* op);
+  static void on_readable(void* self, Waiter::Result why);
   void check_owner() const;
   void throw_if_cancelled(const char* op) const;
 
@@ -52,6 +55,10 @@ class TcpStream final : public ByteStream {
   Endpoint peer_;
   Reactor* reactor_;
   FdRegistration reg_;
+  // notify_readable's fiber-free wait, and the caller's callback it forwards to.
+  Waiter ready_waiter_;
+  Waiter::Callback ready_ = nullptr;
+  void* ready_arg_ = nullptr;
   bool cancelled_ = false;
   EndOfStream eof_ = EndOfStream::open;
   // The contract's one reader / one writer, checked in debug builds only (present in every build

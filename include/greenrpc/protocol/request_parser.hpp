@@ -52,6 +52,15 @@ class RequestParser {
   /// Forgets partial progress (after an error, or to start on a new stream).
   void reset();
 
+  /// Bytes held by the parser's own lists (16 per argument of the largest frame so far): a frame
+  /// of a million empty arguments leaves 32 MiB here. Counted in the server's client memory budget.
+  std::size_t memory_bytes() const noexcept {
+    return spans_.capacity() * sizeof(Span) + args_.capacity() * sizeof(std::string_view) + arena_.capacity();
+  }
+  /// Between frames (no partial one), gives back lists grown past a few thousand arguments,
+  /// so one huge request does not pin its lists for the connection's life. args() is emptied.
+  void shrink_if_idle();
+
 
  private:
   enum class Phase : std::uint8_t { frame_start, array_count, bulk_header, bulk_payload, inline_line };

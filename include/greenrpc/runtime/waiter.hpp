@@ -8,6 +8,10 @@
 // An interruptible park (the default) also honours the fiber's FiberProperties: it ends with
 // `cancelled` when the fiber's CancelToken is cancelled (or already was), and with
 // `deadline_exceeded` when the fiber's inherited deadline passes before the park's own one.
+//
+// Without a fiber, a waiter can also be armed with a callback (arm): the same three events then
+// call it once instead of scheduling a fiber. A connection that gave its fiber back while idle
+// waits this way (ByteStream::notify_readable).
 #include <boost/intrusive/list_hook.hpp>
 #include <boost/intrusive/set_hook.hpp>
 
@@ -42,6 +46,17 @@ class Waiter {
   bool wake() { return resume(Result::woken); }
   bool cancel() { return resume(Result::cancelled); }
 
+  // Fiber-free wait: the first of {wake, cancel, the deadline} calls `callback(arg, why)` once, on
+  // the owner thread, from wherever that event happened (the reactor's poll on the scheduler's
+  // small stack, a posted task, or a fiber calling wake/cancel): keep it short, e.g. spawn a
+  // fiber. Not tied to any fiber's CancelToken or deadline. Owner thread only; the waiter must
+  // not be parked or armed already, and must stay alive until the call or disarm().
+  using Callback = void (*)(void* arg, Result why);
+  void arm(Deadline deadline, Callback callback, void* arg);
+  // Withdraws an armed callback without calling it; no-op when not armed.
+  void disarm() noexcept;
+  bool armed() const noexcept { return callback_ != nullptr; }
+
   using CancelHook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
 
  private:
@@ -50,6 +65,8 @@ class Waiter {
   bool resume(Result why);
 
   boost::fibers::context* ctx_ = nullptr;
+  Callback callback_ = nullptr;  // armed without a fiber (ctx_ is then null)
+  void* callback_arg_ = nullptr;
   Reactor* reactor_ = nullptr;
   Result result_ = Result::woken;
   // In the reactor's timer set while parked with a deadline: the waiter lives on the parked

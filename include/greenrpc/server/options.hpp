@@ -65,6 +65,11 @@ struct ServerOptions {
   protocol::ProtocolLimits protocol_limits{};
   codec::DecodeLimits decode_limits{};
   std::size_t fiber_stack_size = GuardedStackPool::kDefaultStackSize;
+  // An idle connection (nothing buffered, nothing running) gives its fiber and stack back and
+  // keeps only its socket and a small state (see README, "What a connection costs"); the next
+  // bytes start a fiber again from the stack pool. Off: every connection keeps its fiber from
+  // accept to close (one less fiber start per request for ping-pong clients; more memory idle).
+  bool release_idle_fibers = true;
 };
 
 }  // namespace greenrpc
