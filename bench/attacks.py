@@ -11,7 +11,8 @@ Attacks (NAME):
             after build's frame_timeout of 30 s + 10 s).
   docs      `COMMAND DOCS add add ...` with 1,048,574 names (9.4 MB) on 6 connections that do not
             read (quickstart_server). Peak RSS over 5 s, then what each connection receives
-            when it reads (up to 2 s or 64 MiB each). Anchors: redis-server with the same bytes
+            when it reads (up to 2 s or 64 MiB each). RSS "after" is 5 s after the last request
+            was accepted, "end" after reading, the peak over both. Anchors: redis-server with the same bytes
             (it has no command `add`) and with the names `get` (a real command, same size).
   struct64  one legal 67 MB msgpack argument for add's NumberInput parameter: 4 x array32 of
             1,048,000 x [15 nils] (echo_server). Peak RSS, RSS 2 s after the reply, and the
@@ -294,9 +295,8 @@ def attack_docs(make, args, name=b"add", conns=6, names=1048574, label_suffix=""
         for t in threads:
             t.join(timeout=max(0.1, t0 + 30 - time.time()))
         t_sent = time.time() - t0
-        time.sleep(max(0.0, t0 + 5 - time.time()))
+        time.sleep(5)  # 5 s after the last request was accepted
         after = srv.rss_mb()
-        peak = srv.peak_mb()
         # now read: up to 2 s or 64 MiB per connection
         received = []
         for s in socks:
@@ -319,9 +319,10 @@ def attack_docs(make, args, name=b"add", conns=6, names=1048574, label_suffix=""
                 got += len(data)
             received.append((got, first, eof))
         end = srv.rss_mb()
+        peak = srv.peak_mb()
         for s in socks:
             s.close()
-        firsts = sorted(set(short(f, 60) for _, f, _ in received))
+        firsts = sorted(set(short(f, 60) if f else "(nothing)" for _, f, _ in received))
         sizes = [g for g, _, _ in received]
         eofs = sum(1 for _, _, e in received if e)
         outcome = (f"sent {len(req) / MB:.1f} MB × {conns} in {t_sent:.1f} s"
@@ -468,7 +469,7 @@ def attack_idle(args, builds):
                                         "--appendonly", "no", "--maxclients", str(n + 100)])]
     for label, build in builds:
         path = os.path.join(build, "bench", "echo_server")
-        runs.append((label, lambda p, path=path: [path, "--port", str(p)]))
+        runs.append((f"{label} echo_server", lambda p, path=path: [path, "--port", str(p)]))
     rows = []
     for label, argv in runs:
         port = free_port()
@@ -542,7 +543,7 @@ def main():
                 print(r, flush=True)
     print("\nbulk/trickle 'after' = right after sending, 'end' = at the end of the watch window; "
           "struct64/nested 'after' = 0.5 s after the reply, 'end' = 2 s later; "
-          "docs 'after' = 5 s after the start, 'end' = after reading.", flush=True)
+          "docs 'after' = 5 s after the last request was accepted, 'end' = after reading.", flush=True)
 
 
 if __name__ == "__main__":
