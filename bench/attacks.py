@@ -21,6 +21,9 @@ Attacks (NAME):
   trickle   200 connections per server each sending one byte every 1.5 s of a request that
             never ends (quickstart_server, default options: max_connections is not settable
             from the samples). Both builds and redis-server at once, watched for --window s.
+  manyargs  (not in the issue) 50 connections each sending one 6.3 MB request of 1,048,576 elements
+            (PING + 1,048,575 empty bulks), reading the error, then staying idle: RSS per idle
+            connection afterwards (quickstart_server; redis-server anchor).
   idle      RSS per idle connection at --idle-connections (10,000), through
             bench/idle_connections.py's measure(), for redis-server and both echo_servers.
 
@@ -332,6 +335,37 @@ def attack_docs(make, args, name=b"add", conns=6, names=1048574, label_suffix=""
         return row("docs", srv.label + label_suffix, before, peak, after, end, "", "", outcome)
 
 
+def attack_manyargs(make, args, conns=50, n=1048575):
+    """Not in the issue: one request of 1,048,576 elements (PING + 1,048,575 empty bulks, 6.3 MB)
+    per connection, its error reply read, the connection then left open and idle."""
+    req = (b"*%d\r\n$4\r\nPING\r\n" % (n + 1)) + b"$0\r\n\r\n" * n
+    with make() as srv:
+        before = srv.rss_mb()
+        srv.start_peak()
+        socks, replies = [], set()
+        for _ in range(conns):
+            s = connect(srv.port, timeout=30)
+            socks.append(s)
+            try:
+                s.sendall(req)
+                replies.add(short(s.recv(200), 60))
+            except OSError as e:
+                replies.add(type(e).__name__)
+        time.sleep(2)
+        after = srv.rss_mb()
+        closes = Closes(socks, time.time())
+        closes.poll(0.2)
+        for s in socks:
+            s.close()
+        time.sleep(2)
+        end = srv.rss_mb()
+        peak = srv.peak_mb()
+        return row("manyargs", srv.label, before, peak, after, end, closes.summary() + " while idle 2 s", "",
+                   f"{conns} conns × {len(req) / MB:.1f} MB request, reply read, then idle: "
+                   f"{(after - before) / conns:,.1f} MB per idle connection; 'end' = 2 s after the client closed them; "
+                   f"reply: {' / '.join(sorted(replies))}")
+
+
 def struct_64mb():
     item = b"\x9f" + b"\xc0" * 15
     one = b"\xdd" + (1048000).to_bytes(4, "big") + item * 1048000
@@ -485,7 +519,7 @@ def attack_idle(args, builds):
 
 # ---------------------------------------------------------------- main
 
-ALL = ["bulk", "docs", "struct64", "nested", "trickle", "idle"]
+ALL = ["bulk", "docs", "struct64", "nested", "trickle", "idle", "manyargs"]
 
 
 def main():
@@ -538,6 +572,10 @@ def main():
         elif attack == "trickle":
             for r in attack_trickle([quick(l, b) for l, b in builds] + [redis()], args):
                 print(r, flush=True)
+        elif attack == "manyargs":
+            for label, build in builds:
+                print(attack_manyargs(quick(label, build), args), flush=True)
+            print(attack_manyargs(redis(), args), flush=True)
         elif attack == "idle":
             for r in attack_idle(args, builds):
                 print(r, flush=True)
