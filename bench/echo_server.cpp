@@ -26,8 +26,10 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--host")) options.host = value();
     else if (!std::strcmp(argv[i], "--workers")) options.workers = static_cast<unsigned>(std::atoi(value()));
     else if (!std::strcmp(argv[i], "--secret")) options.auth_secret = value();
+    else if (!std::strcmp(argv[i], "--keep-idle-fibers")) options.release_idle_fibers = false;
+    else if (!std::strcmp(argv[i], "--idle-fiber-linger-ms")) options.idle_fiber_linger = std::chrono::milliseconds(std::atoi(value()));
     else {
-      std::fprintf(stderr, "usage: %s [--port N] [--host H] [--workers N] [--secret S]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--port N] [--host H] [--workers N] [--secret S] [--keep-idle-fibers] [--idle-fiber-linger-ms MS]\n", argv[0]);
       return 2;
     }
   }

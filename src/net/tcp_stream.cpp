@@ -47,9 +47,17 @@ void TcpStream::throw_if_cancelled(const char* op) const {
 bool TcpStream::notify_readable(Deadline deadline, Waiter::Callback ready, void* arg) {
   check_owner();
   assert(!reading_ && !ready_waiter_.armed() && "notify_readable while reading or already waiting");
-  // Not ready only after a short read (or EAGAIN) with no event since: an edge that came before
-  // would not come again, so anything else reads first.
-  if (cancelled_ || fd_ < 0 || reactor_->read_ready(reg_)) return false;
+  if (cancelled_ || fd_ < 0) return false;
+  if (reactor_->read_ready(reg_)) {
+    // Unknown (a new socket, or the last read filled its buffer) or an event since: look without
+    // taking. Bytes, the end or an error: the caller reads. Nothing: not ready, and the next
+    // bytes raise an edge (edge-triggered epoll reports only what arrives from now on).
+    char probe;
+    const ssize_t n = ::recv(fd_, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return false;
+    reactor_->clear_read_ready(reg_);
+    if (reactor_->read_ready(reg_)) return false;  // hung up: the end is there to read
+  }
   ready_ = ready;
   ready_arg_ = arg;
   ready_waiter_.arm(deadline, &TcpStream::on_readable, this);

@@ -46,6 +46,12 @@ class Dispatcher {
   void cancel_running();
   // See ProtocolHandler::describe_running.
   std::string describe_running(Clock::time_point now) const;
+  // The reused buffer of encoded results (a large reply's bytes are written from it): its size
+  // for the client memory budget, and its release once a large reply is out.
+  std::size_t memory_bytes() const noexcept { return scratch_.capacity(); }
+  void release_large_buffers() {
+    if (scratch_.capacity() > 64 * 1024) std::string().swap(scratch_);
+  }
 
  private:
   void count_command();

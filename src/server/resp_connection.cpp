@@ -49,13 +49,13 @@ Deadline RespConnection::idle_deadline() {
 }
 
 bool RespConnection::await_input(const Wakeup& wakeup) {
-  return stream_->notify_readable(idle_deadline(), wakeup.ready, wakeup.arg);
+  return core_.options().release_idle_fibers && stream_->notify_readable(idle_deadline(), wakeup.ready, wakeup.arg);
 }
 
 bool RespConnection::go_dormant(const Wakeup& wakeup) {
-  if (!core_.options().release_idle_fibers || !wakeup.ready || in_.size() != 0 || draining_ || cut_ ||
-      !evicted_.empty())
-    return false;
+  const ServerOptions& opts = core_.options();
+  if (!may_sleep_ || in_.size() != 0 || draining_ || cut_ || !evicted_.empty()) return false;
+  if (opts.idle_fiber_linger.count() > 0 && !std::exchange(linger_over_, false)) return false;
   const Deadline idle_until = idle_deadline();
   if (idle_until.expired() || !stream_->notify_readable(idle_until, wakeup.ready, wakeup.arg)) return false;
   // Armed: its call comes from a later scheduler round, after this fiber has ended.
@@ -91,7 +91,7 @@ void RespConnection::evict(std::string_view reason) {
 }
 
 void RespConnection::account() {
-  const std::size_t now = in_.capacity() + out_.capacity() + parser_.memory_bytes();
+  const std::size_t now = in_.capacity() + out_.capacity() + parser_.memory_bytes() + dispatcher_.memory_bytes();
   if (now == accounted_) return;
   const auto delta = static_cast<std::ptrdiff_t>(now) - static_cast<std::ptrdiff_t>(accounted_);
   accounted_ = now;
@@ -124,6 +124,7 @@ void RespConnection::close_with_error(std::string_view message) {
   CancelScope scope(CancelToken::create());
   std::string failure;
   try {
+    reply_.take_deferred();  // a large reply not sent is dropped with the rest
     out_.clear();
     reply_.error(error_code::generic, message);
     stream_->write_all(out_, Deadline::after(std::chrono::milliseconds(100)));
@@ -194,11 +195,24 @@ std::size_t RespConnection::read_more(std::span<char> space) {
   }
   idle_ = in_.size() == 0;
   Deadline deadline = idle_ ? idle_deadline() : frame_deadline_;
+  bool lingering = false;
+  if (idle_ && may_sleep_ && opts.idle_fiber_linger.count() > 0) {
+    const Deadline linger = Deadline::after(opts.idle_fiber_linger);
+    if (linger.time_point() < deadline.time_point()) {
+      deadline = linger;
+      lingering = true;
+    }
+  }
   std::size_t n = 0;
   std::string timed_out;
   try {
     n = stream_->read_some(space, deadline);
   } catch (const TimeoutError& e) {
+    if (lingering) {
+      idle_ = false;
+      linger_over_ = true;
+      return kLingerOver;
+    }
     timed_out = e.what();
   } catch (const CancelledError&) {
     idle_ = false;
@@ -217,13 +231,24 @@ std::size_t RespConnection::read_more(std::span<char> space) {
 }
 
 bool RespConnection::serve(const Wakeup& wakeup) {
+  may_sleep_ = wakeup.ready != nullptr && core_.options().release_idle_fibers;
   const ServerOptions& opts = core_.options();
   // Once cut, the last replies (CANCELLED, SHUTTING_DOWN) get a moment, not the write timeout.
   auto write_deadline = [&] {
     return cut_ ? Deadline::after(std::chrono::milliseconds(100)) : deadline_after(opts.write_timeout);
   };
   auto flush = [&] {
-    stream_->write_all(out_, write_deadline());
+    if (reply_.has_deferred()) {
+      // A large reply's payload goes from the dispatcher's buffer, in pieces as the socket
+      // takes them, between the bytes before and after it.
+      const RespReplyEncoder::Deferred d = reply_.take_deferred();
+      const std::string_view all(out_);
+      const std::string_view parts[] = {all.substr(0, d.at), d.bytes, all.substr(d.at)};
+      stream_->write_all(parts, write_deadline());
+      dispatcher_.release_large_buffers();
+    } else {
+      stream_->write_all(out_, write_deadline());
+    }
     out_.clear();
   };
   for (;;) {
@@ -241,6 +266,7 @@ bool RespConnection::serve(const Wakeup& wakeup) {
     // already: each batch ends with a flush.
     std::size_t n = read_more(space);
     if (n == 0) return false;
+    if (n == kLingerOver) continue;  // to go_dormant()
     const Clock::time_point arrived = Clock::now();  // deadlines count from arrival, not from when a request gets to run
     // A read that filled the space means a deep pipeline: read more at once next time (up to
     // 32 KiB), so a batch arrives in one recv and leaves in one write.
@@ -264,13 +290,16 @@ bool RespConnection::serve(const Wakeup& wakeup) {
       in_.consume(r.consumed);  // after dispatch: args view the buffer
       // The next request's first byte, if any, came with this read.
       if (opts.frame_timeout.count() > 0) frame_deadline_ = Deadline(arrived + opts.frame_timeout);
-      if (out_.size() > opts.output_buffer_limit) {
+      if (out_.size() + reply_.deferred_size() > opts.output_buffer_limit) {
+        reply_.take_deferred();
         out_.clear();
         out_.shrink_to_fit();
+        dispatcher_.release_large_buffers();
         account();
         throw IoError("output buffer limit of " + std::to_string(opts.output_buffer_limit) + " bytes exceeded", 0);
       }
-      if (out_.size() >= kFlushThreshold) {
+      // A deferred payload is written before the next request can reuse its buffer.
+      if (out_.size() >= kFlushThreshold || reply_.has_deferred()) {
         account();
         flush();
       }

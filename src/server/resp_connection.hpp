@@ -45,7 +45,9 @@ class RespConnection final : public ProtocolHandler {
   // woken by a spurious event keeps its deadline).
   Deadline idle_deadline();
   // Reads more input: at most until the idle timeout (buffer empty) or the frame deadline (a
-  // request begun). Once draining, only what already arrived (never parks).
+  // request begun). Once draining, only what already arrived (never parks). kLingerOver when
+  // idle for idle_fiber_linger: time to go dormant.
+  static constexpr std::size_t kLingerOver = SIZE_MAX;
   std::size_t read_more(std::span<char> space);
   // Reports the buffers' size to the worker's client memory budget when it changed.
   void account();
@@ -74,6 +76,8 @@ class RespConnection final : public ProtocolHandler {
   Deadline idle_deadline_;        // valid while idle_deadline_set_
   bool idle_deadline_set_ = false;
   bool started_ = false;          // run() has made the connection's state
+  bool may_sleep_ = false;        // this run() has a Wakeup to go dormant with
+  bool linger_over_ = false;      // idle for idle_fiber_linger: go dormant
   std::string evicted_;           // why, once evicted
   bool idle_ = false;      // parked in read with nothing buffered
   bool draining_ = false;

@@ -5,7 +5,13 @@
 
 namespace greenrpc {
 
-void RespReplyEncoder::ok_bytes(std::string_view msgpack) { protocol::append_bulk(*target_, msgpack); }
+void RespReplyEncoder::ok_bytes(std::string_view msgpack) {
+  // Signed replies are hashed over their bytes in element_: copied as before.
+  if (target_ != out_ || msgpack.size() < kByReference || has_deferred()) return protocol::append_bulk(*target_, msgpack);
+  out_->append("$" + std::to_string(msgpack.size()) + "\r\n");
+  deferred_ = Deferred{out_->size(), msgpack};
+  out_->append("\r\n");
+}
 
 void RespReplyEncoder::error(std::string_view code, std::string_view message) {
   protocol::append_error(*target_, code, message);

@@ -3,6 +3,7 @@
 // allocation beyond its growth). A signed reply's element goes to a reused side buffer first, so
 // the [tag, element] array can be written in wire order once the tag is known.
 #include <string>
+#include <utility>
 
 #include "greenrpc/rpc/reply_encoder.hpp"
 
@@ -10,7 +11,21 @@ namespace greenrpc {
 
 class RespReplyEncoder final : public ReplyEncoder {
  public:
+  // A user reply's payload from this size on is not copied into the output buffer: the
+  // connection writes it from the dispatcher's result buffer, in pieces as the socket takes them.
+  static constexpr std::size_t kByReference = 256 * 1024;
+
   explicit RespReplyEncoder(std::string& out) : out_(&out), target_(&out) {}
+
+  // A payload left out of the output buffer: it belongs at offset `at` of it. Its bytes stay
+  // valid until the next request is dispatched; the connection writes them before that.
+  struct Deferred {
+    std::size_t at = 0;
+    std::string_view bytes;
+  };
+  bool has_deferred() const noexcept { return !deferred_.bytes.empty(); }
+  std::size_t deferred_size() const noexcept { return deferred_.bytes.size(); }
+  Deferred take_deferred() noexcept { return std::exchange(deferred_, Deferred{}); }
 
   void ok_bytes(std::string_view msgpack) override;
   void error(std::string_view code, std::string_view message) override;
@@ -28,6 +43,7 @@ class RespReplyEncoder final : public ReplyEncoder {
   std::string* out_;     // the connection's output buffer
   std::string* target_;  // out_, or element_ between begin_signed and end_signed
   std::string element_;  // the element of a signed reply
+  Deferred deferred_;
 };
 
 }  // namespace greenrpc

@@ -3,7 +3,9 @@
 #include "greenrpc/runtime/errors.hpp"
 #include "greenrpc/runtime/log.hpp"
 #include "greenrpc/net/prefixed_byte_stream.hpp"
+#include "server_core.hpp"
 #include "sniffing_protocol.hpp"
+#include "worker.hpp"
 
 namespace greenrpc {
 
@@ -12,7 +14,8 @@ SniffingConnection::SniffingConnection(Worker& worker, const SniffingProtocol& p
     : worker_(worker), protocols_(protocols), stream_(std::move(stream)), deadline_(Deadline::after(protocols.timeout())) {}
 
 bool SniffingConnection::await_input(const Wakeup& wakeup) {
-  return chosen_ ? chosen_->await_input(wakeup) : stream_->notify_readable(deadline_, wakeup.ready, wakeup.arg);
+  if (chosen_) return chosen_->await_input(wakeup);
+  return worker_.core().options().release_idle_fibers && stream_->notify_readable(deadline_, wakeup.ready, wakeup.arg);
 }
 
 void SniffingConnection::stop_awaiting_input() noexcept {

@@ -7,10 +7,9 @@
 // Each test says in a comment what breaking it takes. Every wait is bounded: sockets have
 // receive and send timeouts, loops have deadlines.
 //
-// Two tests are DISABLED_ for a confirmed server bug: a new connection holds a fiber (parked in
-// read, with a 16 KiB input buffer) until its first byte instead of starting dormant; see
-// DISABLED_ANewConnectionHoldsNoFiberUntilItsFirstByte. The other tests make their connections
-// send a request before counting them dormant.
+// ANewConnectionHoldsNoFiberUntilItsFirstByte was written DISABLED_ against a server bug this
+// suite found (a fresh socket counted as readable, so a new connection parked a fiber in read
+// until its first byte); TcpStream::notify_readable now looks with MSG_PEEK instead.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -318,15 +317,11 @@ TEST_F(IdleConnectionsTest, IdleConnectionsHoldNoFiberAndEveryOneWakesOnInput) {
 // small states only"; protocol_handler.hpp: "A new connection starts dormant (await_input) until
 // its first byte").
 //
-// DISABLED: confirmed server bug. Reactor::add_fd() registers every fd with read_ready = true
-// ("unknown counts as ready"), and nothing clears it until a read_some() comes back short. So
-// TcpStream::notify_readable() returns false for a fresh connection, in Worker::accept_loop's
-// await_input() and again in the first run()'s go_dormant(): the worker starts a fiber, which
-// parks in read_some() and keeps its stack until the first byte (or the idle timeout). INFO says
-// greenrpc_dormant_clients:0 for 200 silent connections, and each costs a fiber stack (VmRSS; at
-// ~30,000 silent connections the stacks reach vm.max_map_count, 65,530 mappings, and new
-// connections are closed with "cannot start a connection fiber"). Enable once fixed.
-TEST_F(IdleConnectionsTest, DISABLED_ANewConnectionHoldsNoFiberUntilItsFirstByte) {
+// Breaks when: a fresh socket counts as readable (Reactor::add_fd starts every fd with
+// read_ready = true) and notify_readable believes it: the worker then starts a fiber that parks
+// in read_some() with its stack until the first byte. INFO said greenrpc_dormant_clients:0 for
+// 200 silent connections; at ~30,000 silent connections the stacks reach vm.max_map_count.
+TEST_F(IdleConnectionsTest, ANewConnectionHoldsNoFiberUntilItsFirstByte) {
   constexpr int kConns = 200;
   start(test_app::local_options());
   std::vector<std::unique_ptr<Conn>> silent;
@@ -393,7 +388,7 @@ TEST_F(IdleConnectionsTest, DormantConnectionsStillCloseAtTheIdleTimeout) {
     Conn helper(server.port());
     long long seen = -1;
     // Check that the scenario is the dormant one (before the first timeout at ~500 ms). At least
-    // the pinged ones: silent ones keep a fiber today (see DISABLED_ANewConnectionHoldsNoFiber...).
+    // the pinged ones (the silent ones are dormant too).
     EXPECT_TRUE(wait_until([&] { return (seen = dormant_clients(helper)) >= kEach; }, 300ms))
         << "dormant: " << seen << " " << ms_since(t0) << " ms after the first connect";
   }
@@ -740,9 +735,7 @@ class ManyIdleConnectionsTest : public IdleConnectionsTest {
 // connection, over the 4,096 B asserted), the server cannot hold 50,000 connections on one
 // worker (accept or wakeup stalls: a phase misses its deadline), a wakeup among 50,000 is lost
 // (PONGs missing), or closing them does not release them (connections() stays > 0).
-// Each batch PINGs as it is opened: opened silent, 50,000 connections would each hold a fiber
-// until their first byte (DISABLED_ANewConnectionHoldsNoFiberUntilItsFirstByte), and their
-// stacks would reach vm.max_map_count (65,530 mappings, two per stack) at ~30,000.
+// Each batch PINGs as it is opened (SilentConnectionsThatGoIdle... covers opening them silent).
 TEST_F(ManyIdleConnectionsTest, FiftyThousandIdleConnectionsOnOneWorkerCostUnderFourKilobytesEach) {
   if (std::string why = raise_nofile_to(110'000); !why.empty()) GTEST_SKIP() << why;
   if (std::string why = second_source_address_problem(); !why.empty()) GTEST_SKIP() << why;
@@ -766,14 +759,10 @@ TEST_F(ManyIdleConnectionsTest, AsManyIdleConnectionsAsTheFileLimitAllowsCostUnd
 }
 
 // Opened silent (not a byte until all are open), then PINGed: what a flood of silent
-// connections costs once they went idle. DISABLED: the server bug of
-// DISABLED_ANewConnectionHoldsNoFiberUntilItsFirstByte. Each silent connection parks a fiber in
-// read with a 16 KiB input buffer (ReadBuffer::kInitial); dormancy later frees the buffer, but
-// glibc keeps the page holding each freed chunk's header resident (live connection objects sit
-// between the chunks; malloc_trim(0) does not release it either): 9,000 connections measured
-// 5,388 B each idle (9,408 B each while silent) against 1,502 B when each PINGs as it opens,
-// with the same 11 MB of heap in use. At 50,000 the stacks would also hit vm.max_map_count.
-TEST_F(ManyIdleConnectionsTest, DISABLED_SilentConnectionsThatGoIdleCostUnderFourKilobytesEach) {
+// connections costs once they went idle. Breaks when a new connection takes a fiber and an input
+// buffer before its first byte: with that bug, 9,000 connections measured 9,408 B each while
+// silent and 5,388 B each once idle (glibc kept a page of each freed 16 KiB buffer resident).
+TEST_F(ManyIdleConnectionsTest, SilentConnectionsThatGoIdleCostUnderFourKilobytesEach) {
   const int n = connections_within_the_file_limit();
   if (n < 1'000) GTEST_SKIP() << "only " << 2 * n + 500 << " descriptors";
   if (std::string why = second_source_address_problem(); !why.empty()) GTEST_SKIP() << why;

@@ -12,7 +12,10 @@ namespace greenrpc::protocol {
 
 class ReadBuffer {
  public:
-  static constexpr std::size_t kInitial = 16 * 1024;
+  // A connection's first allocation: one page, enough for most requests (a fresh or just-woken
+  // idle connection allocates it; larger reads double it). Kept when idle up to kKeptWhenIdle.
+  static constexpr std::size_t kInitial = 4 * 1024;
+  static constexpr std::size_t kKeptWhenIdle = 64 * 1024;
 
   std::string_view data() const noexcept { return {buf_.get() + begin_, end_ - begin_}; }
   std::size_t size() const noexcept { return end_ - begin_; }
@@ -28,7 +31,7 @@ class ReadBuffer {
   void commit(std::size_t n) noexcept { end_ += n; }
   // Releases a large allocation once it holds nothing.
   void shrink_if_idle() {
-    if (begin_ == end_ && cap_ > 4 * kInitial) {
+    if (begin_ == end_ && cap_ > kKeptWhenIdle) {
       buf_.reset();
       cap_ = 0;
       begin_ = end_ = 0;

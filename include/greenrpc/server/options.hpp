@@ -70,6 +70,11 @@ struct ServerOptions {
   // bytes start a fiber again from the stack pool. Off: every connection keeps its fiber from
   // accept to close (one less fiber start per request for ping-pong clients; more memory idle).
   bool release_idle_fibers = true;
+  // How long an idle connection keeps its fiber first, parked in read, in case its next request
+  // comes soon: a ping-pong client then costs no fiber start per request (measured: 7% of
+  // throughput at 50 clients without it). Bounds the fibers held by idle connections to
+  // (requests per second) x linger. 0: released as soon as a batch's replies are written.
+  std::chrono::milliseconds idle_fiber_linger{20};
 };
 
 }  // namespace greenrpc
