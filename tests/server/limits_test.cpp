@@ -620,6 +620,28 @@ TEST_F(LimitsTest, ASingleReplyOverTheOutputBufferLimitClosesTheConnectionSmalle
   EXPECT_EQ(ok.read_reply(), "+PONG\r\n");
 }
 
+// Replies from 256 KiB on are written from the result buffer, not copied into the output buffer
+// (RespReplyEncoder::kByReference). Breaks when the deferred payload is written at the wrong
+// offset, out of order with the replies around it, or twice; or when a second large reply in the
+// same batch overwrites the first's buffer before it was written.
+TEST_F(LimitsTest, LargeRepliesBetweenSmallOnesInOnePipelineArriveIntactAndInOrder) {
+  start(test_app::local_options());
+  Peer peer(server.port(), 10000);
+  std::string big(3 * MiB, 'x'), mid(300 * 1024, 'y'), tiny("z"), last(1 * MiB + 7, 'w');
+  for (std::size_t i = 0; i < big.size(); i += 4099) big[i] = static_cast<char>('a' + i % 26);  // not uniform
+  for (std::size_t i = 0; i < last.size(); i += 997) last[i] = static_cast<char>('A' + i % 26);
+  const std::string pipeline = request("PING") + echo_request(big) + request("PING") + echo_request(mid) +
+                               echo_request(tiny) + echo_request(big) + echo_request(last) + request("PING");
+  std::thread sender([&] { EXPECT_TRUE(peer.send_all(pipeline)); });
+  const std::vector<std::string> expected = {"+PONG\r\n", echo_reply(big), "+PONG\r\n", echo_reply(mid), echo_reply(tiny),
+                                             echo_reply(big), echo_reply(last), "+PONG\r\n"};
+  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_TRUE(same_bytes(peer.read_reply(), expected[i])) << "reply " << i;
+  sender.join();
+  // The connection goes on as usual afterwards.
+  EXPECT_TRUE(peer.send_all(echo_request(tiny)));
+  EXPECT_TRUE(same_bytes(peer.read_reply(), echo_reply(tiny)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 7. COMMAND DOCS / INFO with more names than commands
 // ---------------------------------------------------------------------------------------------
