@@ -61,7 +61,12 @@ bool TcpStream::notify_readable(Deadline deadline, Waiter::Callback ready, void*
   ready_ = ready;
   ready_arg_ = arg;
   ready_waiter_.arm(deadline, &TcpStream::on_readable, this);
-  reactor_->watch_fd(reg_, IoDirection::read, ready_waiter_);
+  if (!reactor_->watch_fd(reg_, IoDirection::read, ready_waiter_)) {  // not registered: read instead
+    ready_waiter_.disarm();
+    ready_ = nullptr;
+    ready_arg_ = nullptr;
+    return false;
+  }
   return true;
 }
 

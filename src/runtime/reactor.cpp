@@ -119,17 +119,15 @@ void Reactor::remove_fd(FdRegistration& reg) {
   reg = FdRegistration{};
 }
 
-void Reactor::watch_fd(const FdRegistration& reg, IoDirection dir, Waiter& armed) {
+bool Reactor::watch_fd(const FdRegistration& reg, IoDirection dir, Waiter& armed) {
   assert(on_owner_thread());
   assert(armed.armed());
   Slot* slot = slot_for(reg);
-  if (!slot) {
-    armed.cancel();  // calls back at once: the fd is gone
-    return;
-  }
+  if (!slot) return false;
   Waiter*& field = dir == IoDirection::read ? slot->reader : slot->writer;
   if (field != nullptr) throw std::logic_error("greenrpc: two waiters on one fd in the same direction");
   field = &armed;
+  return true;
 }
 
 void Reactor::unwatch_fd(const FdRegistration& reg, IoDirection dir, Waiter& armed) noexcept {

@@ -52,6 +52,7 @@ class Dispatcher {
   void release_large_buffers() {
     if (scratch_.capacity() > 64 * 1024) std::string().swap(scratch_);
   }
+  void release_buffers() { std::string().swap(scratch_); }
 
  private:
   void count_command();

@@ -41,6 +41,13 @@ class ProtocolHandler {
   // Withdraws the wakeup armed by await_input() or a dormant run(), without calling it (the
   // worker runs the connection for a drain or a cut instead).
   virtual void stop_awaiting_input() noexcept {}
+  // The wakeup of a dormant connection came with `why`: false when the connection can be closed
+  // without a fiber (its idle deadline, or a drain's quiet window, passed with nothing to read).
+  virtual bool needs_fiber(Waiter::Result /*why*/) const { return true; }
+  // A drain reached this dormant connection (after drain()): re-arms its wakeup for a short quiet
+  // window, so a request that crossed the drain still gets its answer and a quiet connection
+  // closes without a fiber. False when it needs a fiber now instead.
+  virtual bool drain_dormant(const Wakeup& /*wakeup*/) { return false; }
   // Graceful stop: close now when idle between requests, else after the current batch.
   virtual void drain() = 0;
   // Immediate stop: wake any parked read or write with CancelledError; queued requests are not

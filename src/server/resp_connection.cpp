@@ -16,6 +16,7 @@ namespace {
 // pile up in memory.
 constexpr std::size_t kFlushThreshold = 1 << 20;
 constexpr std::size_t kMaxReadHint = 32 * 1024;
+constexpr std::size_t kKeptBuffer = 64 * 1024;
 
 Deadline deadline_after(std::chrono::milliseconds ms) {
   return ms.count() > 0 ? Deadline::after(ms) : Deadline::never();
@@ -58,12 +59,26 @@ bool RespConnection::go_dormant(const Wakeup& wakeup) {
   if (opts.idle_fiber_linger.count() > 0 && !std::exchange(linger_over_, false)) return false;
   const Deadline idle_until = idle_deadline();
   if (idle_until.expired() || !stream_->notify_readable(idle_until, wakeup.ready, wakeup.arg)) return false;
-  // Armed: its call comes from a later scheduler round, after this fiber has ended.
+  // Armed: its call comes from a later scheduler round, after this fiber has ended. Every buffer
+  // goes back, so a dormant connection counts 0 bytes in the budget (and is never evicted).
   in_ = {};
   std::string().swap(out_);
-  parser_.shrink_if_idle();
+  parser_ = protocol::RequestParser(opts.protocol_limits);
+  dispatcher_.release_buffers();
+  reply_.release_buffers();
   account();
   return true;
+}
+
+bool RespConnection::needs_fiber(Waiter::Result why) const {
+  // A dormant connection has nothing buffered and nothing unanswered: a timeout with nothing to
+  // read only closes it, which the worker does without a fiber.
+  return !(why == Waiter::Result::timed_out && (draining_ || (idle_deadline_set_ && idle_deadline_.expired())));
+}
+
+bool RespConnection::drain_dormant(const Wakeup& wakeup) {
+  stream_->stop_notify_readable();
+  return stream_->notify_readable(Deadline::after(kDrainQuiet), wakeup.ready, wakeup.arg);
 }
 
 void RespConnection::drain() {
@@ -91,7 +106,8 @@ void RespConnection::evict(std::string_view reason) {
 }
 
 void RespConnection::account() {
-  const std::size_t now = in_.capacity() + out_.capacity() + parser_.memory_bytes() + dispatcher_.memory_bytes();
+  const std::size_t now = in_.capacity() + out_.capacity() + parser_.memory_bytes() + dispatcher_.memory_bytes() +
+                          reply_.memory_bytes();
   if (now == accounted_) return;
   const auto delta = static_cast<std::ptrdiff_t>(now) - static_cast<std::ptrdiff_t>(accounted_);
   accounted_ = now;
@@ -182,13 +198,12 @@ std::size_t RespConnection::read_more(std::span<char> space) {
     // on until the peer has been quiet for a moment. A greenrpc client stops sending on a
     // connection once it has seen SHUTTING_DOWN, so an active one falls quiet at once; the cut
     // at the end of the grace period bounds it in any case.
-    constexpr auto kQuiet = std::chrono::milliseconds(25);
     if (token_->cancelled()) {  // it ended the idle read: the next waits need a fresh one
       token_ = CancelToken::create();
       if (FiberProperties* props = FiberProperties::current()) props->token = token_;
     }
     try {
-      return stream_->read_some(space, Deadline::after(kQuiet));
+      return stream_->read_some(space, Deadline::after(kDrainQuiet));
     } catch (const TimeoutError&) {
       return 0;
     }
@@ -205,6 +220,7 @@ std::size_t RespConnection::read_more(std::span<char> space) {
   }
   std::size_t n = 0;
   std::string timed_out;
+  bool drained_while_idle = false;
   try {
     n = stream_->read_some(space, deadline);
   } catch (const TimeoutError& e) {
@@ -215,9 +231,12 @@ std::size_t RespConnection::read_more(std::span<char> space) {
     }
     timed_out = e.what();
   } catch (const CancelledError&) {
-    idle_ = false;
     if (!draining_) throw;  // evicted, or cut
-    return read_more(space);  // drained while idle: the last look
+    drained_while_idle = true;  // recorded only: the last look parks, outside this block
+  }
+  if (drained_while_idle) {
+    idle_ = false;
+    return read_more(space);  // the draining branch
   }
   if (!timed_out.empty()) {
     if (idle_) throw TimeoutError("idle for " + std::to_string(opts.idle_timeout.count()) + " ms");
@@ -298,6 +317,11 @@ bool RespConnection::serve(const Wakeup& wakeup) {
         account();
         throw IoError("output buffer limit of " + std::to_string(opts.output_buffer_limit) + " bytes exceeded", 0);
       }
+      if (!evicted_.empty()) {  // evicted while its handler ran: its replies are not sent
+        reply_.take_deferred();
+        dispatcher_.release_buffers();
+        break;
+      }
       // A deferred payload is written before the next request can reuse its buffer.
       if (out_.size() >= kFlushThreshold || reply_.has_deferred()) {
         account();
@@ -308,8 +332,12 @@ bool RespConnection::serve(const Wakeup& wakeup) {
     if (!out_.empty()) {
       account();
       flush();
-      if (out_.capacity() > kFlushThreshold) out_.shrink_to_fit();
     }
+    // Between batches, large buffers go back (the budget counts capacities): a connection
+    // lingering after a big reply holds at most 64 KiB of each.
+    if (out_.capacity() > kKeptBuffer) std::string().swap(out_);
+    dispatcher_.release_large_buffers();
+    reply_.release_large_buffers();
     if (!keep_open) return false;  // QUIT or a protocol error: run() closes politely
   }
 }

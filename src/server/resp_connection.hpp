@@ -28,6 +28,8 @@ class RespConnection final : public ProtocolHandler {
   RunResult run(const Wakeup& wakeup) noexcept override;
   bool await_input(const Wakeup& wakeup) override;
   void stop_awaiting_input() noexcept override { stream_->stop_notify_readable(); }
+  bool needs_fiber(Waiter::Result why) const override;
+  bool drain_dormant(const Wakeup& wakeup) override;
   void drain() override;
   void cut() override;
   std::string describe_running(Clock::time_point now) const override { return dispatcher_.describe_running(now); }
@@ -48,6 +50,9 @@ class RespConnection final : public ProtocolHandler {
   // request begun). Once draining, only what already arrived (never parks). kLingerOver when
   // idle for idle_fiber_linger: time to go dormant.
   static constexpr std::size_t kLingerOver = SIZE_MAX;
+  // A drained connection reads on until the peer has been quiet this long (requests that crossed
+  // the drain get SHUTTING_DOWN, not silence).
+  static constexpr std::chrono::milliseconds kDrainQuiet{25};
   std::size_t read_more(std::span<char> space);
   // Reports the buffers' size to the worker's client memory budget when it changed.
   void account();

@@ -26,6 +26,12 @@ class RespReplyEncoder final : public ReplyEncoder {
   bool has_deferred() const noexcept { return !deferred_.bytes.empty(); }
   std::size_t deferred_size() const noexcept { return deferred_.bytes.size(); }
   Deferred take_deferred() noexcept { return std::exchange(deferred_, Deferred{}); }
+  // The signed-reply element buffer: its size for the budget, and its release when idle.
+  std::size_t memory_bytes() const noexcept { return element_.capacity(); }
+  void release_buffers() { std::string().swap(element_); }
+  void release_large_buffers() {
+    if (element_.capacity() > 64 * 1024) std::string().swap(element_);
+  }
 
   void ok_bytes(std::string_view msgpack) override;
   void error(std::string_view code, std::string_view message) override;

@@ -25,6 +25,19 @@ void SniffingConnection::stop_awaiting_input() noexcept {
     stream_->stop_notify_readable();
 }
 
+bool SniffingConnection::needs_fiber(Waiter::Result why) const {
+  if (chosen_) return chosen_->needs_fiber(why);
+  // Nothing read yet: its sniff deadline or a drain only closes it.
+  return why != Waiter::Result::timed_out;
+}
+
+bool SniffingConnection::drain_dormant(const Wakeup& wakeup) {
+  if (chosen_) return chosen_->drain_dormant(wakeup);
+  // Nothing read yet, nothing to answer: its wakeup fires at the next poll, as a timeout.
+  stream_->stop_notify_readable();
+  return stream_->notify_readable(Deadline::after(std::chrono::milliseconds(0)), wakeup.ready, wakeup.arg);
+}
+
 void SniffingConnection::drain() {
   draining_ = true;
   if (chosen_)

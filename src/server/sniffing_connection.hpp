@@ -21,6 +21,8 @@ class SniffingConnection final : public ProtocolHandler {
   RunResult run(const Wakeup& wakeup) noexcept override;
   bool await_input(const Wakeup& wakeup) override;
   void stop_awaiting_input() noexcept override;
+  bool needs_fiber(Waiter::Result why) const override;
+  bool drain_dormant(const Wakeup& wakeup) override;
   void drain() override;
   void cut() override;
   std::string describe_running(Clock::time_point now) const override {

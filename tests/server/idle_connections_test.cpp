@@ -869,3 +869,103 @@ TEST_F(IdleConnectionsTest, AHugeArgumentListIsNotKeptByAnIdleConnection) {
   EXPECT_EQ(fresh.call(add_request(1, 2)), add_reply(3));
   for (auto& c : conns) EXPECT_EQ(c->call(kPing), kPong) << "an idle one is still served";
 }
+
+// ---------------------------------------------------------------------------------------------
+// 9. Review findings: what a dormant connection keeps, and a drain of many
+// ---------------------------------------------------------------------------------------------
+// Forty connections each get a 60 KiB reply (under the sizes that are released after every batch)
+// and go dormant; then one client sends a 700 KiB request under a 2 MiB budget.
+// Breaks when: a dormant connection keeps its result, output or input buffer (40 x ~64 KiB
+// counted: the active client, the largest holder, is evicted instead of answered), or the budget
+// evicts a dormant connection that it cannot close (its bytes then count as released for ever).
+TEST_F(IdleConnectionsTest, ADormantConnectionKeepsNoReplyBufferAndCountsNothingInTheBudget) {
+  constexpr int kConns = 40;
+  auto opts = test_app::local_options();
+  opts.client_memory_budget = 2 * MiB;
+  // No linger: while lingering, a connection keeps up to 64 KiB of each buffer for its next
+  // request, and 40 of them served back to back would exceed this small budget by design.
+  opts.idle_fiber_linger = 0ms;
+  start(opts);
+  const std::string reply_value(60 * KiB, 'r');
+  std::vector<std::unique_ptr<Conn>> conns;
+  for (int i = 0; i < kConns; ++i) {
+    conns.push_back(std::make_unique<Conn>(server.port()));
+    ASSERT_EQ(conns.back()->call(echo_request(reply_value)), echo_reply(reply_value)) << "connection " << i;
+  }
+  Conn helper(server.port());
+  long long seen = -1;
+  ASSERT_TRUE(wait_until([&] { return (seen = dormant_clients(helper)) == kConns; }, 3s)) << "dormant: " << seen;
+  Conn active(server.port());
+  const std::string big(700 * KiB, 'a');
+  EXPECT_EQ(active.call(echo_request(big)), echo_reply(big)) << "the active client was evicted";
+  for (int i = 0; i < kConns; ++i) EXPECT_EQ(conns[i]->call(kPing), kPong) << "dormant connection " << i;
+}
+
+// The same with idle_fiber_linger = 0: a connection goes dormant right after each batch.
+// Breaks when: that path (go_dormant at the top of every loop) loses input that arrived between
+// the batch and the arming, or mixes up replies of consecutive requests.
+TEST_F(IdleConnectionsTest, WithoutLingerEveryBatchGoesDormantAndNothingIsLost) {
+  constexpr int kConns = 50;
+  constexpr int kRounds = 40;
+  auto opts = test_app::local_options();
+  opts.idle_fiber_linger = 0ms;
+  start(opts);
+  auto conns = pinged(server.port(), kConns);
+  int wrong = 0;
+  std::string first_wrong;
+  for (int r = 0; r < kRounds; ++r) {
+    for (int i = 0; i < kConns; ++i) ASSERT_TRUE(conns[i]->send_all(add_request(r, i)));
+    for (int i = 0; i < kConns; ++i) {
+      const std::string got = conns[i]->read_reply();
+      if (got != add_reply(r + i) && wrong++ == 0) first_wrong = "round " + std::to_string(r) + " conn " + std::to_string(i) + ": " + got;
+    }
+  }
+  EXPECT_EQ(wrong, 0) << first_wrong;
+  Conn helper(server.port());
+  long long seen = -1;
+  EXPECT_TRUE(wait_until([&] { return (seen = dormant_clients(helper)) == kConns; }, 3s)) << "dormant: " << seen;
+}
+
+// stop() with 4,000 dormant connections. Breaks when: the drain starts a fiber for every dormant
+// connection at once (4,000 fibers parked in their quiet read and polite close: tens of MB of
+// stacks touched at once, and at 50,000 more stacks than vm.max_map_count allows), or a dormant
+// connection is not closed (peers without EOF).
+TEST_F(IdleConnectionsTest, StopClosesThousandsOfDormantConnectionsWithoutAFiberEach) {
+  constexpr int kConns = 4000;
+  test_app::raise_fd_limit();
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < 2 * kConns + 200) GTEST_SKIP() << "needs " << 2 * kConns + 200 << " descriptors";
+  auto opts = test_app::local_options();
+  opts.grace_period = 3000ms;
+  start(opts);
+  auto conns = pinged(server.port(), kConns);
+  {
+    Conn helper(server.port());
+    long long seen = -1;
+    ASSERT_TRUE(wait_until([&] { return (seen = dormant_clients(helper)) == kConns; }, 5s)) << "dormant: " << seen;
+  }
+  ASSERT_TRUE(wait_until([&] { return server.connections() == kConns; }, 2s)) << server.connections();
+  // The peak from here on: VmHWM reset to the current RSS.
+  { std::ofstream("/proc/self/clear_refs") << "5"; }
+  const std::size_t rss_before = vm_rss();
+  const auto t0 = Clock::now();
+  server.stop();
+  const long long stop_ms = ms_since(t0);
+  std::size_t hwm_kib = 0;
+  {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("VmHWM:", 0) == 0) hwm_kib = std::stoul(line.substr(6));
+  }
+  std::vector<int> fds;
+  for (auto& c : conns) fds.push_back(c->fd());
+  const Ends ends = await_ends(fds, 3s);
+  const double peak_growth_mib = (static_cast<double>(hwm_kib) * 1024 - static_cast<double>(rss_before)) / MiB;
+  std::cout << "[ memory ] stop() with " << kConns << " dormant connections: " << stop_ms << " ms, peak RSS +"
+            << peak_growth_mib << " MiB; peers: " << describe(ends) << "\n";
+  EXPECT_EQ(ends.orderly, kConns) << describe(ends);
+  EXPECT_LT(stop_ms, opts.grace_period.count());
+  // A fiber each would touch 8-12 KiB of stack apiece: 30+ MiB for 4,000.
+  EXPECT_LT(peak_growth_mib, 12.0) << "the drain gave every dormant connection a fiber";
+}
