@@ -175,6 +175,32 @@ TEST_F(SniffingTest, StopClosesAConnectionStillWaitingForItsFirstBytes) {
   EXPECT_EQ(read_bytes(silent.fd, 1), "");
 }
 
+// Breaks when: a sniffing connection (before or after choosing) keeps a fiber while idle, a
+// dormant chosen RESP connection is not woken by its next request (the SniffingConnection must
+// forward run() to the chosen handler), or a stop cannot reach a dormant one of either stage.
+TEST_F(SniffingTest, SniffedConnectionsGoDormantBeforeAndAfterChoosingAndWakeOnInput) {
+  auto dormant_within = [&](std::size_t n) {
+    for (int i = 0; i < 200; ++i) {  // 2 s at most
+      if (core->dormant_connections() == n) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  };
+  RawSocket resp(port);
+  resp.send("*1\r\n$4\r\nPING\r\n");
+  EXPECT_EQ(resp.read_reply(), "+PONG\r\n");
+  Peer silent(port);  // never sends: dormant in the sniffing stage
+  EXPECT_TRUE(dormant_within(2)) << core->dormant_connections();
+  resp.send("*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n");
+  EXPECT_EQ(resp.read_reply(), "$5\r\nhello\r\n");
+  EXPECT_TRUE(dormant_within(2)) << core->dormant_connections();
+  auto start = greenrpc::Clock::now();
+  core->stop(2000ms);
+  EXPECT_LT(greenrpc::Clock::now() - start, 1s);  // drained at once, not cut after the grace period
+  EXPECT_EQ(read_bytes(silent.fd, 1), "");
+  EXPECT_EQ(resp.read_reply(), "");  // EOF
+}
+
 TEST(Listeners, AServerServesSeveralListenersEachWithItsProtocol) {
   greenrpc::ServerOptions o = options();
   o.workers = 2;
