@@ -35,6 +35,7 @@
 
 #include "../support/loopback.hpp"
 #include "../support/process_threads.hpp"
+#include "../support/server_fixture.hpp"
 #include "../support/test_app.hpp"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -50,16 +51,7 @@ using ms = std::chrono::milliseconds;
 
 long long ms_since(Clock::time_point t0) { return std::chrono::duration_cast<ms>(Clock::now() - t0).count(); }
 
-// Polls `done` every 5 ms until it holds or `limit` passes; true when it held.
-template <class F>
-bool wait_until(F done, ms limit) {
-  const auto until = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using test_support::wait_until;
 
 // ---------------------------------------------------------------------------------------------
 // Frames
@@ -228,19 +220,7 @@ std::size_t vm_rss() {
   return 0;
 }
 
-class IdleConnectionsTest : public ::testing::Test {
- protected:
-  void start(const greenrpc::ServerOptions& opts) {
-    test_app::install(app, counters);
-    server = app.start_background(opts);
-  }
-  void TearDown() override {
-    if (server.running()) server.stop();
-  }
-  greenrpc::App app;
-  test_app::Counters counters;
-  greenrpc::Server server;
-};
+class IdleConnectionsTest : public test_support::ServerTest {};
 
 constexpr std::size_t KiB = 1u << 10;
 constexpr std::size_t MiB = 1u << 20;

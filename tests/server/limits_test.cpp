@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../support/loopback.hpp"
+#include "../support/server_fixture.hpp"
 #include "../support/test_app.hpp"
 
 using namespace std::chrono_literals;
@@ -220,30 +221,9 @@ class Bystander {
   std::thread thread_;
 };
 
-// Polls `done` every 5 ms until it holds or `limit` passes; true when it held.
-template <class F>
-bool wait_until(F done, ms limit) {
-  const auto until = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using test_support::wait_until;
 
-class LimitsTest : public ::testing::Test {
- protected:
-  void start(const greenrpc::ServerOptions& opts) {
-    test_app::install(app, counters);
-    server = app.start_background(opts);
-  }
-  void TearDown() override {
-    if (server.running()) server.stop();
-  }
-  greenrpc::App app;
-  test_app::Counters counters;
-  greenrpc::Server server;
-};
+class LimitsTest : public test_support::ServerTest {};
 
 constexpr std::size_t MiB = 1u << 20;
 

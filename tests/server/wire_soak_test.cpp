@@ -44,6 +44,7 @@
 #include <tuple>
 #include <vector>
 
+#include "../../fuzz/order_model.hpp"
 #include "../support/loopback.hpp"
 #include "../support/process_threads.hpp"
 #include "greenrpc/codec/bytes.hpp"
@@ -63,41 +64,7 @@ using greenrpc::Clock;
 // ---------------------------------------------------------------------------------------------
 namespace soak {
 
-enum class Kind : std::uint8_t { none = 0, small = 1, large = 200 };
-enum class Level : std::int16_t { low = -300, mid = 0, high = 300 };
-
-struct Point {
-  std::int32_t x = 0;
-  std::int32_t y = 0;
-  bool operator==(const Point&) const = default;
-  MSGPACK_DEFINE_MAP(x, y);
-};
-
-struct Item {
-  std::string name;
-  std::optional<std::int64_t> id;
-  std::vector<std::uint16_t> codes;
-  Level level = Level::mid;
-  std::optional<Point> where;
-  bool operator==(const Item&) const = default;
-  MSGPACK_DEFINE_MAP(name, id, codes, level, where);
-};
-
-struct Order {
-  Kind kind = Kind::none;
-  std::vector<Item> items;
-  std::map<std::string, std::optional<Item>> by_name;
-  std::optional<greenrpc::Bytes> blob;
-  std::map<std::int32_t, std::vector<double>> series;
-  std::set<std::string> labels;
-  bool flag = false;
-  float ratio = 0;
-  std::uint64_t total = 0;
-  std::optional<std::vector<std::optional<std::string>>> notes;
-  std::tuple<std::int8_t, greenrpc::Bytes, std::optional<Kind>> extra;
-  bool operator==(const Order&) const = default;
-  MSGPACK_DEFINE_MAP(kind, items, by_name, blob, series, labels, flag, ratio, total, notes, extra);
-};
+using namespace fuzz_model;  // Kind, Level, Point, Item, Order: fuzz/order_model.hpp
 
 // What digest returns: derived fields and the order itself, so a reply proves the whole argument
 // was decoded and the whole result encoded.
