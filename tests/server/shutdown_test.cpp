@@ -660,6 +660,10 @@ TEST(ShutdownResources, StackAllocationFailureClosesNewConnectionsAndTheServerRe
     EXPECT_LT(Clock::now() - t0, 1500ms) << "connection " << i << " was not closed (receive timed out)";
   }
   greenrpc::GuardedStackPool::fail_next_allocations_for_testing(0);
+  // The connections that could not get a fiber (at their first byte: they were dormant until
+  // then) are closed and uncounted: nothing is left open or counted dormant.
+  for (int i = 0; i < 200 && server.connections() != 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(server.connections(), 0u) << "a connection that got no fiber is still counted";
   const auto t0 = Clock::now();
   {
     greenrpc::Client client("127.0.0.1", server.port(), patient_client());
@@ -674,6 +678,8 @@ TEST(ShutdownResources, StackAllocationFailureClosesNewConnectionsAndTheServerRe
   {
     RawSocket s(server.port());
     EXPECT_EQ(s.call(resp_frame({"PING"})), "+PONG\r\n");
+    const std::string info = s.call(resp_frame({"INFO"}));
+    EXPECT_NE(info.find("greenrpc_dormant_clients:0\r\n"), std::string::npos) << info.substr(0, 400);
   }
   const auto s0 = Clock::now();
   server.stop();
