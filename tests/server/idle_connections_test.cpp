@@ -111,19 +111,7 @@ class Conn {
     return true;
   }
   // The next complete RESP reply; empty on EOF, reset or timeout.
-  std::string read_reply() {
-    char buf[65536];
-    for (;;) {
-      if (std::size_t end = test_support::resp_value_end(buf_, 0)) {
-        std::string out = buf_.substr(0, end);
-        buf_.erase(0, end);
-        return out;
-      }
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return {};
-      buf_.append(buf, static_cast<std::size_t>(n));
-    }
-  }
+  std::string read_reply() { return test_support::read_resp_reply(fd_, buf_); }
   std::string call(std::string_view frame) { return send_all(frame) ? read_reply() : std::string(); }
   // True when the next thing the server does is an orderly close (recv 0, nothing before it).
   bool sees_eof() {

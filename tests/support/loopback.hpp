@@ -82,6 +82,22 @@ inline std::size_t resp_value_end(std::string_view b, std::size_t pos, int depth
   return p;
 }
 
+// The exact bytes of the next complete RESP reply on `fd`, `pending` holding bytes received but
+// not returned yet; empty on EOF, reset or a receive timeout (SO_RCVTIMEO).
+inline std::string read_resp_reply(int fd, std::string& pending) {
+  char buf[65536];
+  for (;;) {
+    if (std::size_t end = resp_value_end(pending, 0)) {
+      std::string out = pending.substr(0, end);
+      pending.erase(0, end);
+      return out;
+    }
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return {};
+    pending.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
 // A blocking TCP socket for hand-made RESP, with a receive timeout so no test can hang.
 class RawSocket {
  public:
@@ -102,20 +118,7 @@ class RawSocket {
     }
   }
   // The exact bytes of the next reply; empty on EOF or timeout.
-  std::string read_reply() {
-    char buf[65536];
-    for (;;) {
-      std::size_t end = resp_value_end(buf_, 0);
-      if (end) {
-        std::string out = buf_.substr(0, end);
-        buf_.erase(0, end);
-        return out;
-      }
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return {};
-      buf_.append(buf, static_cast<std::size_t>(n));
-    }
-  }
+  std::string read_reply() { return read_resp_reply(fd_, buf_); }
   std::string call(std::string_view frame) {
     send(frame);
     return read_reply();
