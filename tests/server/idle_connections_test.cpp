@@ -35,6 +35,7 @@
 
 #include "../support/loopback.hpp"
 #include "../support/process_threads.hpp"
+#include "../support/resp_frames.hpp"
 #include "../support/server_fixture.hpp"
 #include "../support/test_app.hpp"
 
@@ -56,20 +57,9 @@ using test_support::wait_until;
 // ---------------------------------------------------------------------------------------------
 // Frames
 // ---------------------------------------------------------------------------------------------
-std::string bulk(std::string_view s) { return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n"; }
-
-template <class T>
-std::string msgpack_of(const T& v) {
-  msgpack::sbuffer buf;
-  msgpack::pack(buf, v);
-  return {buf.data(), buf.size()};
-}
-
-std::string request(std::string_view name, std::initializer_list<std::string_view> args = {}) {
-  std::string out = "*" + std::to_string(1 + args.size()) + "\r\n" + bulk(name);
-  for (std::string_view a : args) out += bulk(a);
-  return out;
-}
+using test_support::bulk;
+using test_support::msgpack_of;
+using test_support::request;
 
 const std::string kPing = "*1\r\n$4\r\nPING\r\n";
 const std::string kPong = "+PONG\r\n";

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../support/loopback.hpp"
+#include "../support/resp_frames.hpp"
 #include "../support/server_fixture.hpp"
 #include "../support/test_app.hpp"
 
@@ -31,26 +32,11 @@ long long ms_since(Clock::time_point t0) { return std::chrono::duration_cast<ms>
 // ---------------------------------------------------------------------------------------------
 // Frames
 // ---------------------------------------------------------------------------------------------
-std::string bulk(std::string_view s) { return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n"; }
+using test_support::bulk;
+using test_support::request;
 
-std::string msgpack_str(const std::string& s) {
-  msgpack::sbuffer buf;
-  msgpack::pack(buf, s);
-  return {buf.data(), buf.size()};
-}
-
-std::string msgpack_int(int v) {
-  msgpack::sbuffer buf;
-  msgpack::pack(buf, v);
-  return {buf.data(), buf.size()};
-}
-
-// A RESP request: the command name, then its (already encoded) arguments.
-std::string request(std::string_view name, std::initializer_list<std::string_view> args = {}) {
-  std::string out = "*" + std::to_string(1 + args.size()) + "\r\n" + bulk(name);
-  for (std::string_view a : args) out += bulk(a);
-  return out;
-}
+std::string msgpack_str(const std::string& s) { return test_support::msgpack_of(s); }
+std::string msgpack_int(int v) { return test_support::msgpack_of(v); }
 
 std::string echo_request(const std::string& s) { return request("echo", {msgpack_str(s)}); }
 std::string echo_reply(const std::string& s) { return bulk(msgpack_str(s)); }

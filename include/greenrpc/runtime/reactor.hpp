@@ -52,9 +52,9 @@ class Reactor {
   Waiter::Result wait_fd(const FdRegistration& reg, IoDirection dir, Deadline deadline);
   // The same without a fiber: makes `armed` (Waiter::arm) the fd's waiter in `dir`; readiness,
   // cancel_fd and remove_fd then call its callback. The callback runs unwatch_fd (a timer leaves
-  // the waiter registered). Calls back at once with `cancelled` when the fd is no longer
-  // registered. Check read_ready() first: an edge that came before is not replayed.
-  void watch_fd(const FdRegistration& reg, IoDirection dir, Waiter& armed);
+  // the waiter registered). False, calling nothing, when the fd is no longer registered. Check
+  // read_ready() first: an edge that came before is not replayed.
+  bool watch_fd(const FdRegistration& reg, IoDirection dir, Waiter& armed);
   void unwatch_fd(const FdRegistration& reg, IoDirection dir, Waiter& armed) noexcept;
   // Wakes with `cancelled` whoever waits on the fd (e.g. a server shutting a connection down).
   void cancel_fd(const FdRegistration& reg);
