@@ -61,13 +61,15 @@ bool TcpStream::notify_readable(Deadline deadline, Waiter::Callback ready, void*
   ready_ = ready;
   ready_arg_ = arg;
   ready_waiter_.arm(deadline, &TcpStream::on_readable, this);
-  if (!reactor_->watch_fd(reg_, IoDirection::read, ready_waiter_)) {  // not registered: read instead
-    ready_waiter_.disarm();
-    ready_ = nullptr;
-    ready_arg_ = nullptr;
-    return false;
+  bool watched = false;
+  try {
+    watched = reactor_->watch_fd(reg_, IoDirection::read, ready_waiter_);
+  } catch (...) {  // another waiter (a contract violation): leave nothing armed
+    stop_waiting();
+    throw;
   }
-  return true;
+  if (!watched) stop_waiting();  // not registered: the caller reads instead
+  return watched;
 }
 
 void TcpStream::on_readable(void* self, Waiter::Result why) {
@@ -81,6 +83,10 @@ void TcpStream::on_readable(void* self, Waiter::Result why) {
 void TcpStream::stop_notify_readable() noexcept {
   if (!ready_waiter_.armed()) return;
   reactor_->unwatch_fd(reg_, IoDirection::read, ready_waiter_);
+  stop_waiting();
+}
+
+void TcpStream::stop_waiting() noexcept {
   ready_waiter_.disarm();
   ready_ = nullptr;
   ready_arg_ = nullptr;

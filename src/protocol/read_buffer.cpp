@@ -17,8 +17,8 @@ std::size_t page_rounded(std::size_t n) {
 
 std::span<char> ReadBuffer::prepare_slow(std::size_t min_free, std::size_t max_capacity) {
   std::size_t used = end_ - begin_;
-  if (begin_ > 0 && cap_ - used >= min_free && used <= cap_ / 2) {
-    std::memmove(buf_, buf_ + begin_, used);
+  if (begin_ > 0 && cap_ - used >= min_free) {
+    std::memmove(buf_, buf_ + begin_, used);  // fits once compacted: no new block
   } else {
     if (used + min_free > max_capacity) {
       if (cap_ - used >= min_free) {  // fits once compacted, even though more than half is in use
@@ -44,6 +44,8 @@ void ReadBuffer::reallocate(std::size_t cap, std::size_t used) {
     const std::size_t len = page_rounded(cap);
     if (map_len_ > 0) {
       if (begin_ > 0) std::memmove(buf_, buf_ + begin_, used);
+      begin_ = 0;  // consistent even if the remap fails
+      end_ = used;
       void* moved = ::mremap(buf_, map_len_, len, MREMAP_MAYMOVE);  // pages move, bytes are not copied
       if (moved == MAP_FAILED) throw std::bad_alloc();
       buf_ = static_cast<char*>(moved);

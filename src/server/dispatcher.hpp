@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "decoded_request.hpp"
+#include "heap_bytes.hpp"
 #include "greenrpc/rpc/reply_encoder.hpp"
 #include "greenrpc/runtime/cancel_token.hpp"
 #include "greenrpc/server/connection_info.hpp"
@@ -48,7 +49,7 @@ class Dispatcher {
   std::string describe_running(Clock::time_point now) const;
   // The reused buffer of encoded results (a large reply's bytes are written from it): its size
   // for the client memory budget, and its release once a large reply is out.
-  std::size_t memory_bytes() const noexcept { return scratch_.capacity(); }
+  std::size_t memory_bytes() const noexcept { return heap_bytes(scratch_); }
   void release_large_buffers() {
     if (scratch_.capacity() > 64 * 1024) std::string().swap(scratch_);
   }

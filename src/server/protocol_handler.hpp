@@ -8,6 +8,7 @@
 // `dormant`; the fiber ends and its stack goes back to the pool. The Wakeup's callback comes when
 // input arrives, the idle deadline passes or the stream is cancelled, and the worker calls run()
 // again in a new fiber. A new connection starts dormant (await_input) until its first byte.
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -16,6 +17,10 @@
 #include "greenrpc/runtime/waiter.hpp"
 
 namespace greenrpc {
+
+// A drained connection reads on until its peer has been quiet this long, so that requests that
+// crossed the drain get SHUTTING_DOWN rather than silence.
+inline constexpr std::chrono::milliseconds kDrainQuiet{25};
 
 // What the worker gives a connection to call when it needs a fiber again.
 struct Wakeup {
@@ -41,8 +46,9 @@ class ProtocolHandler {
   // Withdraws the wakeup armed by await_input() or a dormant run(), without calling it (the
   // worker runs the connection for a drain or a cut instead).
   virtual void stop_awaiting_input() noexcept {}
-  // The wakeup of a dormant connection came with `why`: false when the connection can be closed
-  // without a fiber (its idle deadline, or a drain's quiet window, passed with nothing to read).
+  // The wakeup of a dormant connection came with `why`: false when the connection only has to be
+  // closed (its idle deadline, or a drain's quiet window, passed with nothing to read): the worker
+  // then destroys it from its reaper fiber instead of running it.
   virtual bool needs_fiber(Waiter::Result /*why*/) const { return true; }
   // A drain reached this dormant connection (after drain()): re-arms its wakeup for a short quiet
   // window, so a request that crossed the drain still gets its answer and a quiet connection

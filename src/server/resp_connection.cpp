@@ -6,6 +6,7 @@
 #include "greenrpc/runtime/fiber_properties.hpp"
 #include "greenrpc/runtime/log.hpp"
 #include "greenrpc/net/errors.hpp"
+#include "heap_bytes.hpp"
 #include "server_core.hpp"
 #include "worker.hpp"
 
@@ -106,7 +107,7 @@ void RespConnection::evict(std::string_view reason) {
 }
 
 void RespConnection::account() {
-  const std::size_t now = in_.capacity() + out_.capacity() + parser_.memory_bytes() + dispatcher_.memory_bytes() +
+  const std::size_t now = in_.capacity() + heap_bytes(out_) + parser_.memory_bytes() + dispatcher_.memory_bytes() +
                           reply_.memory_bytes();
   if (now == accounted_) return;
   const auto delta = static_cast<std::ptrdiff_t>(now) - static_cast<std::ptrdiff_t>(accounted_);
@@ -265,6 +266,7 @@ bool RespConnection::serve(const Wakeup& wakeup) {
       const std::string_view parts[] = {all.substr(0, d.at), d.bytes, all.substr(d.at)};
       stream_->write_all(parts, write_deadline());
       dispatcher_.release_large_buffers();
+      account();
     } else {
       stream_->write_all(out_, write_deadline());
     }
@@ -338,6 +340,7 @@ bool RespConnection::serve(const Wakeup& wakeup) {
     if (out_.capacity() > kKeptBuffer) std::string().swap(out_);
     dispatcher_.release_large_buffers();
     reply_.release_large_buffers();
+    account();
     if (!keep_open) return false;  // QUIT or a protocol error: run() closes politely
   }
 }

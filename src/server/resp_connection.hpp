@@ -50,9 +50,6 @@ class RespConnection final : public ProtocolHandler {
   // request begun). Once draining, only what already arrived (never parks). kLingerOver when
   // idle for idle_fiber_linger: time to go dormant.
   static constexpr std::size_t kLingerOver = SIZE_MAX;
-  // A drained connection reads on until the peer has been quiet this long (requests that crossed
-  // the drain get SHUTTING_DOWN, not silence).
-  static constexpr std::chrono::milliseconds kDrainQuiet{25};
   std::size_t read_more(std::span<char> space);
   // Reports the buffers' size to the worker's client memory budget when it changed.
   void account();

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "greenrpc/rpc/reply_encoder.hpp"
+#include "heap_bytes.hpp"
 
 namespace greenrpc {
 
@@ -27,7 +28,7 @@ class RespReplyEncoder final : public ReplyEncoder {
   std::size_t deferred_size() const noexcept { return deferred_.bytes.size(); }
   Deferred take_deferred() noexcept { return std::exchange(deferred_, Deferred{}); }
   // The signed-reply element buffer: its size for the budget, and its release when idle.
-  std::size_t memory_bytes() const noexcept { return element_.capacity(); }
+  std::size_t memory_bytes() const noexcept { return heap_bytes(element_); }
   void release_buffers() { std::string().swap(element_); }
   void release_large_buffers() {
     if (element_.capacity() > 64 * 1024) std::string().swap(element_);

@@ -33,9 +33,10 @@ bool SniffingConnection::needs_fiber(Waiter::Result why) const {
 
 bool SniffingConnection::drain_dormant(const Wakeup& wakeup) {
   if (chosen_) return chosen_->drain_dormant(wakeup);
-  // Nothing read yet, nothing to answer: its wakeup fires at the next poll, as a timeout.
+  // Nothing read yet: a first request that crossed the drain still gets its answer (sniff reads
+  // for the quiet window); a quiet connection is closed when the window passes.
   stream_->stop_notify_readable();
-  return stream_->notify_readable(Deadline::after(std::chrono::milliseconds(0)), wakeup.ready, wakeup.arg);
+  return stream_->notify_readable(Deadline::after(kDrainQuiet), wakeup.ready, wakeup.arg);
 }
 
 void SniffingConnection::drain() {
@@ -59,10 +60,27 @@ const ProtocolFactory* SniffingConnection::sniff() {
   first_bytes_.resize(SniffingProtocol::kMaxSniffBytes);
   std::size_t have = 0;
   for (;;) {
-    if (cut_ || (draining_ && have == 0)) return nullptr;
-    idle_ = have == 0;
-    std::size_t n = stream_->read_some(std::span(first_bytes_.data() + have, first_bytes_.size() - have), deadline);
+    if (cut_) return nullptr;
+    // Drained before its first request was read: read on only for the quiet window (a request
+    // that crossed the drain is handed to its protocol, which answers SHUTTING_DOWN).
+    Deadline until = deadline;
+    bool quiet_window = false;
+    if (draining_ && have == 0) {
+      const Deadline quiet = Deadline::after(kDrainQuiet);
+      if (quiet.time_point() < until.time_point()) until = quiet;
+      quiet_window = true;
+    }
+    idle_ = have == 0 && !quiet_window;
+    std::size_t n = 0;
+    bool quiet = false;
+    try {
+      n = stream_->read_some(std::span(first_bytes_.data() + have, first_bytes_.size() - have), until);
+    } catch (const TimeoutError&) {
+      if (!quiet_window) throw;
+      quiet = true;  // recorded only
+    }
     idle_ = false;
+    if (quiet) return nullptr;
     if (n == 0) return nullptr;  // peer closed
     have += n;
     std::span<const char> first(first_bytes_.data(), have);

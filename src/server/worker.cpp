@@ -120,7 +120,7 @@ void Worker::on_wakeup(void* connection, Waiter::Result why) {
   // the connection only has to be closed.
   auto* c = static_cast<Connection*>(connection);
   c->worker->set_dormant(c, false);
-  if (!c->handler->needs_fiber(why)) return c->worker->close_connection(c);  // nothing to answer
+  if (!c->handler->needs_fiber(why)) return c->worker->close_soon(c);  // nothing to answer
   c->worker->start_fiber(c);
 }
 
@@ -135,6 +135,35 @@ void Worker::set_dormant(Connection* c, bool dormant_now) {
   c->dormant = dormant_now;
   // One writer (this thread): a plain store, no read-modify-write shared between cores.
   dormant.store(dormant.load(std::memory_order_relaxed) + (dormant_now ? 1 : -1), std::memory_order_relaxed);
+}
+
+void Worker::close_soon(Connection* c) {
+  c->closing = true;
+  to_close_.push_back(c);
+  if (reaper_running_) return;
+  reaper_running_ = true;
+  std::string failure;
+  try {
+    loop_.spawn_fiber([this] {
+      while (!to_close_.empty()) {
+        Connection* next = to_close_.back();
+        to_close_.pop_back();
+        close_connection(next);  // may park (user state): later ones queue meanwhile
+      }
+      reaper_running_ = false;
+    });
+    return;
+  } catch (const std::exception& e) {  // no stack: close them here, as the last resort
+    failure = e.what();
+  }
+  reaper_running_ = false;
+  GREENRPC_LOG(error, "worker " + std::to_string(index_) + ": no fiber to close connections (" + failure +
+                          "): closing them on the scheduler");
+  while (!to_close_.empty()) {
+    Connection* next = to_close_.back();
+    to_close_.pop_back();
+    close_connection(next);
+  }
 }
 
 void Worker::close_connection(Connection* c) {
@@ -180,12 +209,14 @@ void Worker::drain(std::shared_ptr<OneShotEvent> done) {
     std::vector<Connection*> all;
     for (auto& [key, c] : connections_) all.push_back(c.get());
     for (Connection* c : all) {
+      if (c->closing) continue;
       ProtocolHandler* key = c->handler.get();
       c->handler->drain();
       // A dormant one has nothing to answer: it waits, without a fiber, for a request that may
       // have crossed the drain (a fiber answers it), else closes. 50,000 dormant connections
       // must not all take a fiber at once.
-      if (connections_.contains(key) && c->dormant && !c->handler->drain_dormant(wakeup_for(c))) wake(c);
+      if (connections_.contains(key) && c->dormant && !c->closing && !c->handler->drain_dormant(wakeup_for(c)))
+        wake(c);
     }
     if (connections_.empty()) done->set();
   });
@@ -196,8 +227,11 @@ void Worker::cut_connections() {
     std::vector<Connection*> all;
     for (auto& [key, c] : connections_) all.push_back(c.get());
     for (Connection* c : all) {
+      if (c->closing) continue;
       if (c->dormant) {
-        close_connection(c);  // nothing buffered, nothing unanswered: no fiber needed
+        c->handler->stop_awaiting_input();
+        set_dormant(c, false);
+        close_soon(c);  // nothing buffered, nothing unanswered: no fiber of its own needed
         continue;
       }
       c->handler->cut();

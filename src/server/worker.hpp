@@ -67,6 +67,7 @@ class Worker {
     Worker* worker;
     std::unique_ptr<ProtocolHandler> handler;
     bool dormant = false;  // no fiber: its wakeup is armed on its stream
+    bool closing = false;  // queued for the reaper: drain and cut pass it by
   };
 
   void accept_loop(Listener& listener);
@@ -79,6 +80,9 @@ class Worker {
   // A dormant connection that a drain or a cut must reach: its wakeup withdrawn, a fiber started.
   void wake(Connection* c);
   void close_connection(Connection* c);
+  // Closes a connection that needs no fiber of its own, from one reaper fiber: its destructor
+  // (user connection state included) may park, so it never runs on the scheduler's stack.
+  void close_soon(Connection* c);
   Wakeup wakeup_for(Connection* c) { return Wakeup{&Worker::on_wakeup, c}; }
   void set_dormant(Connection* c, bool dormant);
 
@@ -94,6 +98,8 @@ class Worker {
   std::size_t buffered_ = 0;  // bytes in the buffers of this worker's connections
   std::size_t budget_share_ = 0;
   std::unordered_set<ProtocolHandler*> evicted_;  // evicted, still closing: their bytes are on the way out
+  std::vector<Connection*> to_close_;  // for the reaper
+  bool reaper_running_ = false;
 };
 
 }  // namespace greenrpc

@@ -927,3 +927,46 @@ TEST_F(IdleConnectionsTest, StopClosesThousandsOfDormantConnectionsWithoutAFiber
   // A fiber each would touch 8-12 KiB of stack apiece: 30+ MiB for 4,000.
   EXPECT_LT(peak_growth_mib, 12.0) << "the drain gave every dormant connection a fiber";
 }
+
+// A connection state whose destructor parks (as one holding a greenrpc::Client or a FiberGroup
+// would). Breaks when: a dormant connection closed at its idle deadline, by a drain's quiet window
+// or by a cut is destroyed on the scheduler's own stack (the wakeup callback or a posted task)
+// instead of a fiber: the park there asserts in debug builds and hangs or crashes the worker in
+// release builds (the next PING then goes unanswered).
+struct ParkingState {
+  explicit ParkingState(std::shared_ptr<std::atomic<int>> d) : destroyed(std::move(d)) {}
+  ParkingState(ParkingState&&) = default;
+  ParkingState& operator=(ParkingState&&) = default;
+  ~ParkingState() {
+    if (!destroyed) return;  // moved from
+    greenrpc::sleep_for(2ms);
+    ++*destroyed;
+  }
+  std::shared_ptr<std::atomic<int>> destroyed;
+};
+
+TEST(IdleConnectionStateTest, AStateWhoseDestructorParksIsDestroyedInAFiberAtIdleTimeoutAndAtStop) {
+  constexpr int kConns = 20;
+  auto destroyed = std::make_shared<std::atomic<int>>(0);
+  greenrpc::App app;
+  app.state_factory([destroyed] { return ParkingState(destroyed); });
+  auto opts = test_app::local_options();
+  opts.idle_timeout = 300ms;
+  opts.grace_period = 1000ms;
+  greenrpc::Server server = app.start_background(opts);
+  {
+    auto conns = pinged(server.port(), kConns);  // each made its state, then went dormant
+    EXPECT_TRUE(wait_until([&] { return destroyed->load() >= kConns; }, 3s))
+        << destroyed->load() << " of " << kConns << " states destroyed after the idle timeout";
+  }
+  Conn fresh(server.port());
+  EXPECT_EQ(fresh.call(kPing), kPong) << "the worker no longer answers";
+  fresh.close();
+  auto more = pinged(server.port(), kConns);
+  EXPECT_TRUE(wait_until([&] { return destroyed->load() >= kConns + 1; }, 3s));  // `fresh`'s state
+  const int before_stop = destroyed->load();
+  const auto t0 = Clock::now();
+  server.stop();
+  EXPECT_LT(ms_since(t0), (opts.grace_period + opts.stop_timeout).count());
+  EXPECT_EQ(destroyed->load(), before_stop + kConns) << "states of the dormant connections at stop";
+}

@@ -48,6 +48,7 @@ class TcpStream final : public ByteStream {
                                             ByteStream** attempt, const bool* cancelled);
   void wait(IoDirection dir, Deadline deadline, const char* op);
   static void on_readable(void* self, Waiter::Result why);
+  void stop_waiting() noexcept;  // notify_readable's waiter and callback cleared
   void check_owner() const;
   void throw_if_cancelled(const char* op) const;
 

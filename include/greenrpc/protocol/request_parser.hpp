@@ -55,7 +55,9 @@ class RequestParser {
   /// Bytes held by the parser's own lists (16 per argument of the largest frame so far): a frame
   /// of a million empty arguments leaves 32 MiB here. Counted in the server's client memory budget.
   std::size_t memory_bytes() const noexcept {
-    return spans_.capacity() * sizeof(Span) + args_.capacity() * sizeof(std::string_view) + arena_.capacity();
+    static const std::size_t inline_capacity = std::string().capacity();  // an empty arena allocates nothing
+    return spans_.capacity() * sizeof(Span) + args_.capacity() * sizeof(std::string_view) +
+           (arena_.capacity() > inline_capacity ? arena_.capacity() : 0);
   }
   /// Between frames (no partial one), gives back lists grown past a few thousand arguments,
   /// so one huge request does not pin its lists for the connection's life. args() is emptied.
