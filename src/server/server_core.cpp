@@ -57,6 +57,31 @@ void ServerCore::skip_grace() {
   skip_cv_.notify_all();
 }
 
+std::size_t ServerCore::releasing_bytes() const {
+  std::lock_guard lock(peers_mutex_);
+  std::size_t n = 0;
+  for (const Worker* w : peers_) n += w->releasing.load(std::memory_order_relaxed);
+  return n;
+}
+
+bool ServerCore::ask_to_evict(Worker* self, std::size_t mine) {
+  std::lock_guard lock(peers_mutex_);
+  Worker* holder = nullptr;
+  std::size_t most = mine;
+  for (Worker* w : peers_) {
+    if (w == self) continue;
+    const std::size_t theirs = w->largest_holder.load(std::memory_order_relaxed);
+    if (theirs > most) {
+      most = theirs;
+      holder = w;
+    }
+  }
+  if (!holder) return false;
+  // Posted once until it runs; the holder re-checks the budget with its exact sizes.
+  if (!holder->eviction_asked.exchange(true, std::memory_order_relaxed)) holder->post([holder] { holder->enforce_budget(); });
+  return true;
+}
+
 std::size_t ServerCore::dormant_connections() const noexcept {
   std::size_t n = 0;
   for (const auto& w : workers_) n += w->dormant.load(std::memory_order_relaxed);
@@ -87,6 +112,10 @@ void ServerCore::start(std::vector<ListenerSpec> listeners) {
     // Every worker exists before any listens: serving threads read workers_ (INFO), so it must
     // not change once a connection can arrive.
     for (unsigned i = 0; i < options_.workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+    {
+      std::lock_guard lock(peers_mutex_);
+      for (auto& w : workers_) peers_.push_back(w.get());
+    }
     // Sized before any connection can arrive (INFO reads it from the workers' threads).
     ports_.assign(listeners.size(), 0);
     for (std::size_t l = 0; l < listeners.size(); ++l) {
@@ -100,6 +129,10 @@ void ServerCore::start(std::vector<ListenerSpec> listeners) {
     for (auto& w : workers_) {
       w->drain(OneShotEvent::create());
       w->join();
+    }
+    {
+      std::lock_guard lock(peers_mutex_);
+      peers_.clear();
     }
     workers_.clear();
     ports_.clear();
@@ -156,6 +189,10 @@ void ServerCore::stop(std::chrono::milliseconds grace) {
   //    greenrpc cannot interrupt (a busy loop, a blocking call outside run_blocking, a lock of
   //    another kind) is left running, detached, and leaked with this core: stop() returns.
   std::vector<std::unique_ptr<Worker>> stuck;
+  {
+    std::lock_guard lock(peers_mutex_);
+    peers_.clear();  // before any worker can be destroyed below
+  }
   for (auto& w : workers_) {
     if (!w->join_within(hard_end)) {
       w->log_stuck();

@@ -69,6 +69,14 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   // Open connections holding no fiber right now (idle, see ServerOptions::release_idle_fibers).
   std::size_t dormant_connections() const noexcept;
   std::atomic<std::uint64_t> next_connection_id{1};
+  // The client memory budget, server-wide: bytes in all connections' buffers (Worker updates).
+  std::atomic<std::int64_t> buffered_total{0};
+  // Bytes that evicted connections, still closing, are releasing (summed over the workers).
+  std::size_t releasing_bytes() const;
+  // Over budget, seen by `self` whose largest holder has `mine` bytes: when another worker
+  // published a larger one, asks that worker to evict (posted, once until it runs) and returns
+  // true; false when `self` should evict its own.
+  bool ask_to_evict(Worker* self, std::size_t mine);
   Clock::time_point started_at() const noexcept { return started_at_; }
 
  private:
@@ -77,6 +85,11 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::unordered_map<std::string, Route, TransparentStringHash, std::equal_to<>> routes_;
   std::vector<HmacKey> keys_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  // The workers as the others see them for budget decisions: set at start, emptied (under the
+  // lock) before any worker is destroyed, so a worker still running (a stuck one left behind)
+  // never reaches a destroyed one.
+  mutable std::mutex peers_mutex_;
+  std::vector<Worker*> peers_;
   std::vector<std::uint16_t> ports_;
   std::atomic<bool> running_{false};
   std::mutex lifecycle_mutex_;

@@ -11,8 +11,7 @@ namespace greenrpc {
 Worker::Worker(ServerCore& core, unsigned index)
     : core_(core),
       index_(index),
-      loop_("greenrpc-w" + std::to_string(index)),
-      budget_share_(core.options().client_memory_budget / std::max(1u, core.options().workers)) {
+      loop_("greenrpc-w" + std::to_string(index)) {
   loop_.post([core = &core_] { ServerCore::set_serving_on_this_thread(core); });
 }
 
@@ -172,30 +171,50 @@ void Worker::close_connection(Connection* c) {
     c->handler->stop_awaiting_input();
     set_dormant(c, false);
   }
-  evicted_.erase(key);
+  if (evicted_.erase(key) != 0) {
+    std::size_t still = 0;
+    for (ProtocolHandler* e : evicted_) still += e->buffered_bytes();
+    releasing.store(still, std::memory_order_relaxed);
+  }
   connections_.erase(key);  // destroys the handler, which closes its stream if run() did not
   core_.open_connections.fetch_sub(1, std::memory_order_relaxed);
   if (draining_ && connections_.empty() && drained_) drained_->set();
 }
 
-void Worker::buffered_changed(std::ptrdiff_t delta) {
+void Worker::buffered_changed(ProtocolHandler* who, std::ptrdiff_t delta) {
   buffered_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(buffered_) + delta);
-  if (delta <= 0 || buffered_ <= budget_share_) return;
-  // Over budget: evict the largest holders first; bytes of connections already evicted (still
-  // closing) count as released.
-  std::size_t releasing = 0;
-  for (ProtocolHandler* c : evicted_) releasing += c->buffered_bytes();
-  while (buffered_ - std::min(buffered_, releasing) > budget_share_) {
+  const std::int64_t total = core_.buffered_total.fetch_add(delta, std::memory_order_relaxed) + delta;
+  if (delta <= 0) return;
+  if (who && !evicted_.contains(who) && who->buffered_bytes() > largest_holder.load(std::memory_order_relaxed))
+    largest_holder.store(who->buffered_bytes(), std::memory_order_relaxed);
+  if (total > static_cast<std::int64_t>(core_.options().client_memory_budget)) enforce_budget();
+}
+
+void Worker::enforce_budget() {
+  eviction_asked.store(false, std::memory_order_relaxed);
+  const auto budget = static_cast<std::int64_t>(core_.options().client_memory_budget);
+  // Bytes of connections already evicted (still closing) count as released.
+  std::size_t mine_releasing = 0;
+  for (ProtocolHandler* c : evicted_) mine_releasing += c->buffered_bytes();
+  for (;;) {
+    releasing.store(mine_releasing, std::memory_order_relaxed);
+    const std::int64_t over = core_.buffered_total.load(std::memory_order_relaxed) -
+                              static_cast<std::int64_t>(core_.releasing_bytes()) - budget;
     ProtocolHandler* largest = nullptr;
     for (auto& [c, conn] : connections_)
       if (!evicted_.contains(c) && (!largest || c->buffered_bytes() > largest->buffered_bytes())) largest = c;
-    if (!largest || largest->buffered_bytes() == 0) return;
-    releasing += largest->buffered_bytes();
+    const std::size_t mine = largest ? largest->buffered_bytes() : 0;
+    largest_holder.store(mine, std::memory_order_relaxed);
+    if (over <= 0) return;
+    // Another worker holds a larger one: that one goes first, evicted by its own thread.
+    if (core_.ask_to_evict(this, mine)) return;
+    if (mine == 0) return;
+    mine_releasing += mine;
     evicted_.insert(largest);
     GREENRPC_LOG(warn, "worker " + std::to_string(index_) + ": client memory budget exceeded (" +
-                           std::to_string(buffered_) + " bytes buffered, share " + std::to_string(budget_share_) +
-                           "): closing the connection holding the most (" +
-                           std::to_string(largest->buffered_bytes()) + " bytes)");
+                           std::to_string(core_.buffered_total.load(std::memory_order_relaxed)) +
+                           " bytes buffered server-wide, budget " + std::to_string(budget) +
+                           "): closing the connection holding the most (" + std::to_string(mine) + " bytes)");
     largest->evict("client memory budget exceeded: this connection held the most buffered bytes");
   }
 }

@@ -47,14 +47,28 @@ class Worker {
   // Its connections holding no fiber (dormant). Written only by its own thread, like `commands`.
   std::atomic<std::size_t> dormant{0};
 
+  // Thread-safe: runs `task` on this worker's thread (false once it has stopped).
+  bool post(std::function<void()> task) { return loop_.post(std::move(task)); }
   unsigned index() const noexcept { return index_; }
+
   ServerCore& core() noexcept { return core_; }
 
   bool draining() const noexcept { return draining_; }
-  // Loop thread only: a connection's buffers grew or shrank by `delta` bytes. When the worker's
-  // share of the client memory budget is exceeded, the connections holding the most are evicted
-  // until it is not.
-  void buffered_changed(std::ptrdiff_t delta);
+  // Loop thread only: `who`'s buffers grew or shrank by `delta` bytes. Over the server-wide
+  // client memory budget, the connection holding the most is evicted first: here when this
+  // worker holds it, else by the worker that does (ServerCore::ask_to_evict), until the total
+  // minus what evicted connections are releasing fits again.
+  void buffered_changed(ProtocolHandler* who, std::ptrdiff_t delta);
+  // Loop thread only: evicts this worker's largest holders while the server is over budget and
+  // no other worker holds a larger one.
+  void enforce_budget();
+
+  // Published for the other workers' budget decisions (written by this worker's thread only):
+  // the bytes of its largest connection not already evicted (exact after each enforce_budget,
+  // raised as connections grow), and the bytes its evicted connections are still releasing.
+  std::atomic<std::size_t> largest_holder{0};
+  std::atomic<std::size_t> releasing{0};
+  std::atomic<bool> eviction_asked{false};  // an enforce_budget() is posted to this worker
 
  private:
   struct Listener {
@@ -96,7 +110,6 @@ class Worker {
   std::shared_ptr<OneShotEvent> drained_;
   Clock::time_point last_spawn_failure_log_{};
   std::size_t buffered_ = 0;  // bytes in the buffers of this worker's connections
-  std::size_t budget_share_ = 0;
   std::unordered_set<ProtocolHandler*> evicted_;  // evicted, still closing: their bytes are on the way out
   std::vector<Connection*> to_close_;  // for the reaper
   bool reaper_running_ = false;

@@ -629,3 +629,51 @@ TEST_F(LimitsTest, CommandDocsAndInfoTakeAtMostAsManyNamesAsThereAreCommands) {
   ASSERT_TRUE(peer.send_all("PING\r\n"));
   EXPECT_EQ(peer.read_reply(), "+PONG\r\n");
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8. The client memory budget is server-wide, across workers
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+// A peer served by worker `want` (SO_REUSEPORT spreads connections by hash: try until one lands).
+std::unique_ptr<Peer> peer_on_worker(std::uint16_t port, int want) {
+  const std::string ask = request("worker");
+  for (int i = 0; i < 200; ++i) {
+    auto p = std::make_unique<Peer>(port, 3000);
+    if (!p->send_all(ask)) continue;
+    if (p->read_reply() == bulk(msgpack_int(want))) return p;
+  }
+  return nullptr;
+}
+
+// `bytes` of an echo request that never ends: the server holds them in its input buffer.
+std::string unfinished_echo(std::size_t bytes) {
+  std::string value = msgpack_str(std::string(bytes, 'u'));
+  return "*2\r\n$4\r\necho\r\n$" + std::to_string(value.size()) + "\r\n" + value;
+}
+
+}  // namespace
+
+// Two workers, a 90 MiB budget. Breaks when: the budget is split per worker (45 MiB each: the
+// 40 MiB request alone, held in a 64 MiB buffer, is evicted although the server holds less
+// than 90 MiB), or when the worker that sees the budget exceeded evicts its own smaller
+// connection instead of the largest one, which another worker holds.
+TEST_F(LimitsTest, TheBudgetIsServerWideAndTheLargestHolderGoesFirstWhicheverWorkerHoldsIt) {
+  auto opts = test_app::local_options(2);
+  opts.client_memory_budget = 90 * MiB;
+  opts.query_buffer_limit = 80 * MiB;
+  opts.protocol_limits.max_bulk_bytes = 64 * MiB;
+  start(opts);
+  auto big = peer_on_worker(server.port(), 0);
+  auto small = peer_on_worker(server.port(), 1);
+  ASSERT_TRUE(big && small) << "no connection landed on each worker";
+  ASSERT_TRUE(big->send_all(unfinished_echo(40 * MiB)));  // held in a 64 MiB buffer on worker 0
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(big->readable_within(0)) << "evicted while the server was under its budget: " << big->read_reply().substr(0, 80);
+  // Worker 1 grows past the server-wide budget: the largest (worker 0's) must go, not this one.
+  ASSERT_TRUE(small->send_all(unfinished_echo(20 * MiB)));  // a 32 MiB buffer: 96 MiB in all
+  ASSERT_TRUE(big->readable_within(3000)) << "the largest holder was not evicted";
+  EXPECT_EQ(big->read_reply().rfind("-ERR client memory budget exceeded", 0), 0u);
+  EXPECT_FALSE(small->readable_within(300)) << "the smaller holder was evicted: " << small->read_reply().substr(0, 80);
+  EXPECT_EQ(server.connections(), 1u) << "the smaller holder stays open";
+}

@@ -47,8 +47,9 @@ struct ServerOptions {
   std::size_t output_buffer_limit = 128u << 20;
   // Bytes all connections of the server may buffer together, requests and replies (Redis's
   // maxmemory-clients, off there). Over it, the connection holding the most is closed first with
-  // "-ERR client memory budget exceeded"; the others keep being served. Split evenly between
-  // the workers. Buffers count by their allocated size (they grow by doubling, up to the
+  // "-ERR client memory budget exceeded"; the others keep being served. Server-wide: the
+  // workers share one total, and the worker holding the largest connection evicts it. Buffers
+  // count by their allocated size (they grow by doubling, up to the
   // limits above). 512 MiB: seven maximal requests at once, or about 50 KB per connection for
   // 10,000 ordinary ones.
   std::size_t client_memory_budget = 512u << 20;
