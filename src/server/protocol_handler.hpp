@@ -65,9 +65,16 @@ class ProtocolHandler {
   // Bytes this connection holds in buffers (requests and replies), for the server's client
   // memory budget.
   virtual std::size_t buffered_bytes() const { return 0; }
+  // The handler the worker knows this connection by (for the budget's bookkeeping): itself, or
+  // the handler that runs it (a SniffingConnection running its chosen protocol's handler).
+  ProtocolHandler* budget_key() noexcept { return owner_ ? owner_ : this; }
+  void set_owner(ProtocolHandler* owner) noexcept { owner_ = owner; }
   // Closes the connection to free its buffers, telling the peer `reason` if it can. Owner
   // thread; the connection's fiber does the closing.
   virtual void evict(std::string_view /*reason*/) {}
+
+ private:
+  ProtocolHandler* owner_ = nullptr;
 };
 
 }  // namespace greenrpc

@@ -39,7 +39,8 @@ RespConnection::RespConnection(Worker& worker, std::unique_ptr<ByteStream> strea
 RespConnection::~RespConnection() {
   // Closed without run() ending it (a dormant connection that could not get a fiber): what it
   // still counts in the budget goes back.
-  if (accounted_ != 0) worker_.buffered_changed(this, -static_cast<std::ptrdiff_t>(accounted_));
+  if (const std::size_t bytes = std::exchange(accounted_, 0); bytes != 0)
+    worker_.buffered_changed(budget_key(), -static_cast<std::ptrdiff_t>(bytes));
 }
 
 Deadline RespConnection::idle_deadline() {
@@ -112,7 +113,7 @@ void RespConnection::account() {
   if (now == accounted_) return;
   const auto delta = static_cast<std::ptrdiff_t>(now) - static_cast<std::ptrdiff_t>(accounted_);
   accounted_ = now;
-  worker_.buffered_changed(this, delta);
+  worker_.buffered_changed(budget_key(), delta);
 }
 
 void RespConnection::close_politely() {

@@ -57,10 +57,11 @@ void ServerCore::skip_grace() {
   skip_cv_.notify_all();
 }
 
-std::size_t ServerCore::releasing_bytes() const {
+std::size_t ServerCore::releasing_bytes(const Worker* self) const {
   std::lock_guard lock(peers_mutex_);
   std::size_t n = 0;
-  for (const Worker* w : peers_) n += w->releasing.load(std::memory_order_relaxed);
+  for (const Worker* w : peers_)
+    if (w != self) n += w->releasing.load(std::memory_order_relaxed);
   return n;
 }
 
@@ -71,14 +72,24 @@ bool ServerCore::ask_to_evict(Worker* self, std::size_t mine) {
   for (Worker* w : peers_) {
     if (w == self) continue;
     const std::size_t theirs = w->largest_holder.load(std::memory_order_relaxed);
-    if (theirs > most) {
+    // Ties go to the lower index, so two workers over at once do not both evict.
+    if (theirs > most || (theirs == most && theirs > 0 && w->index() < self->index())) {
       most = theirs;
       holder = w;
     }
   }
   if (!holder) return false;
-  // Posted once until it runs; the holder re-checks the budget with its exact sizes.
-  if (!holder->eviction_asked.exchange(true, std::memory_order_relaxed)) holder->post([holder] { holder->enforce_budget(); });
+  // Posted once until it runs; the holder re-checks the budget with its exact sizes. A holder
+  // whose thread does not get to it soon (a handler keeps it busy) or has stopped: evict here.
+  const std::int64_t now = Clock::now().time_since_epoch().count();
+  constexpr std::int64_t kAskPatience = std::chrono::nanoseconds(std::chrono::milliseconds(20)).count();
+  if (holder->eviction_asked.exchange(true, std::memory_order_relaxed))
+    return now - holder->eviction_asked_at.load(std::memory_order_relaxed) < kAskPatience;
+  holder->eviction_asked_at.store(now, std::memory_order_relaxed);
+  if (!holder->post([holder] { holder->enforce_budget(); })) {
+    holder->eviction_asked.store(false, std::memory_order_relaxed);
+    return false;
+  }
   return true;
 }
 

@@ -71,8 +71,9 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::atomic<std::uint64_t> next_connection_id{1};
   // The client memory budget, server-wide: bytes in all connections' buffers (Worker updates).
   std::atomic<std::int64_t> buffered_total{0};
-  // Bytes that evicted connections, still closing, are releasing (summed over the workers).
-  std::size_t releasing_bytes() const;
+  // Bytes that evicted connections, still closing, are releasing, summed over the workers but
+  // `self` (which counts its own).
+  std::size_t releasing_bytes(const Worker* self) const;
   // Over budget, seen by `self` whose largest holder has `mine` bytes: when another worker
   // published a larger one, asks that worker to evict (posted, once until it runs) and returns
   // true; false when `self` should evict its own.

@@ -99,7 +99,10 @@ RunResult SniffingConnection::run(const Wakeup& wakeup) noexcept {
   std::string failure;  // recorded in catch blocks, logged after them
   try {
     protocol = sniff();
-    if (protocol) chosen_ = protocol->make(worker_, std::make_unique<PrefixedByteStream>(std::move(first_bytes_), std::move(stream_)));
+    if (protocol) {
+      chosen_ = protocol->make(worker_, std::make_unique<PrefixedByteStream>(std::move(first_bytes_), std::move(stream_)));
+      chosen_->set_owner(this);
+    }
   } catch (const CancelledError&) {
   } catch (const std::exception& e) {
     failure = e.what();

@@ -176,17 +176,29 @@ void Worker::close_connection(Connection* c) {
     for (ProtocolHandler* e : evicted_) still += e->buffered_bytes();
     releasing.store(still, std::memory_order_relaxed);
   }
+  if (key == largest_who_) {  // the next budget check finds the real largest
+    largest_who_ = nullptr;
+    largest_holder.store(0, std::memory_order_relaxed);
+  }
   connections_.erase(key);  // destroys the handler, which closes its stream if run() did not
   core_.open_connections.fetch_sub(1, std::memory_order_relaxed);
   if (draining_ && connections_.empty() && drained_) drained_->set();
 }
 
 void Worker::buffered_changed(ProtocolHandler* who, std::ptrdiff_t delta) {
-  buffered_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(buffered_) + delta);
   const std::int64_t total = core_.buffered_total.fetch_add(delta, std::memory_order_relaxed) + delta;
+  if (who && evicted_.contains(who)) {  // what it releases changed with it
+    std::size_t still = 0;
+    for (ProtocolHandler* e : evicted_) still += e->buffered_bytes();
+    releasing.store(still, std::memory_order_relaxed);
+    return;
+  }
+  if (who == largest_who_ && delta < 0 && who) largest_holder.store(who->buffered_bytes(), std::memory_order_relaxed);
   if (delta <= 0) return;
-  if (who && !evicted_.contains(who) && who->buffered_bytes() > largest_holder.load(std::memory_order_relaxed))
+  if (who && who->buffered_bytes() > largest_holder.load(std::memory_order_relaxed)) {
     largest_holder.store(who->buffered_bytes(), std::memory_order_relaxed);
+    largest_who_ = who;
+  }
   if (total > static_cast<std::int64_t>(core_.options().client_memory_budget)) enforce_budget();
 }
 
@@ -199,12 +211,13 @@ void Worker::enforce_budget() {
   for (;;) {
     releasing.store(mine_releasing, std::memory_order_relaxed);
     const std::int64_t over = core_.buffered_total.load(std::memory_order_relaxed) -
-                              static_cast<std::int64_t>(core_.releasing_bytes()) - budget;
+                              static_cast<std::int64_t>(mine_releasing + core_.releasing_bytes(this)) - budget;
     ProtocolHandler* largest = nullptr;
     for (auto& [c, conn] : connections_)
       if (!evicted_.contains(c) && (!largest || c->buffered_bytes() > largest->buffered_bytes())) largest = c;
     const std::size_t mine = largest ? largest->buffered_bytes() : 0;
     largest_holder.store(mine, std::memory_order_relaxed);
+    largest_who_ = largest;
     if (over <= 0) return;
     // Another worker holds a larger one: that one goes first, evicted by its own thread.
     if (core_.ask_to_evict(this, mine)) return;

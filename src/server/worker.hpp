@@ -69,6 +69,7 @@ class Worker {
   std::atomic<std::size_t> largest_holder{0};
   std::atomic<std::size_t> releasing{0};
   std::atomic<bool> eviction_asked{false};  // an enforce_budget() is posted to this worker
+  std::atomic<std::int64_t> eviction_asked_at{0};  // when (steady clock, ns)
 
  private:
   struct Listener {
@@ -109,7 +110,7 @@ class Worker {
   bool draining_ = false;
   std::shared_ptr<OneShotEvent> drained_;
   Clock::time_point last_spawn_failure_log_{};
-  std::size_t buffered_ = 0;  // bytes in the buffers of this worker's connections
+  ProtocolHandler* largest_who_ = nullptr;  // the connection largest_holder was last raised for
   std::unordered_set<ProtocolHandler*> evicted_;  // evicted, still closing: their bytes are on the way out
   std::vector<Connection*> to_close_;  // for the reaper
   bool reaper_running_ = false;
