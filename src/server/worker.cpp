@@ -172,9 +172,7 @@ void Worker::close_connection(Connection* c) {
     set_dormant(c, false);
   }
   if (evicted_.erase(key) != 0) {
-    std::size_t still = 0;
-    for (ProtocolHandler* e : evicted_) still += e->buffered_bytes();
-    releasing.store(still, std::memory_order_relaxed);
+    releasing.store(evicted_bytes(), std::memory_order_relaxed);
   }
   if (key == largest_who_) {  // the next budget check finds the real largest
     largest_who_ = nullptr;
@@ -188,9 +186,7 @@ void Worker::close_connection(Connection* c) {
 void Worker::buffered_changed(ProtocolHandler* who, std::ptrdiff_t delta) {
   const std::int64_t total = core_.buffered_total.fetch_add(delta, std::memory_order_relaxed) + delta;
   if (who && evicted_.contains(who)) {  // what it releases changed with it
-    std::size_t still = 0;
-    for (ProtocolHandler* e : evicted_) still += e->buffered_bytes();
-    releasing.store(still, std::memory_order_relaxed);
+    releasing.store(evicted_bytes(), std::memory_order_relaxed);
     return;
   }
   if (who == largest_who_ && delta < 0 && who) largest_holder.store(who->buffered_bytes(), std::memory_order_relaxed);
@@ -202,12 +198,17 @@ void Worker::buffered_changed(ProtocolHandler* who, std::ptrdiff_t delta) {
   if (total > static_cast<std::int64_t>(core_.options().client_memory_budget)) enforce_budget();
 }
 
+std::size_t Worker::evicted_bytes() const {
+  std::size_t n = 0;
+  for (ProtocolHandler* e : evicted_) n += e->buffered_bytes();
+  return n;
+}
+
 void Worker::enforce_budget() {
   eviction_asked.store(false, std::memory_order_relaxed);
   const auto budget = static_cast<std::int64_t>(core_.options().client_memory_budget);
   // Bytes of connections already evicted (still closing) count as released.
-  std::size_t mine_releasing = 0;
-  for (ProtocolHandler* c : evicted_) mine_releasing += c->buffered_bytes();
+  std::size_t mine_releasing = evicted_bytes();
   for (;;) {
     releasing.store(mine_releasing, std::memory_order_relaxed);
     const std::int64_t over = core_.buffered_total.load(std::memory_order_relaxed) -

@@ -100,6 +100,8 @@ class Worker {
   void close_soon(Connection* c);
   Wakeup wakeup_for(Connection* c) { return Wakeup{&Worker::on_wakeup, c}; }
   void set_dormant(Connection* c, bool dormant);
+  // Bytes the evicted connections (still closing) hold: released soon, counted as released.
+  std::size_t evicted_bytes() const;
 
   ServerCore& core_;
   unsigned index_;
