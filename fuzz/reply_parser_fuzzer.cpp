@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "parse_outcome.hpp"
 #include "greenrpc/protocol/read_buffer.hpp"
 #include "greenrpc/protocol/reply_parser.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"
@@ -51,14 +52,8 @@ bool record(std::string_view input, const ParseResult& r, RespValue& value, Outc
       value = RespValue{};
       return true;
     case ParseStatus::incomplete:
-      FUZZ_CHECK(r.needed == 0 || r.needed > input.size());
-      out.last = ParseStatus::incomplete;
-      return true;
     case ParseStatus::error:
-      FUZZ_CHECK(!r.error.empty());
-      out.last = ParseStatus::error;
-      out.error = r.error;
-      return false;
+      return record_unfinished(r, input, out);
   }
   return false;
 }

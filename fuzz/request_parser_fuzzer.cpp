@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "parse_outcome.hpp"
 #include "greenrpc/protocol/read_buffer.hpp"
 #include "greenrpc/protocol/request_parser.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"
@@ -55,14 +56,8 @@ bool record(RequestParser& parser, std::string_view input, const ParseResult& r,
       return true;
     }
     case ParseStatus::incomplete:
-      FUZZ_CHECK(r.needed == 0 || r.needed > input.size());
-      out.last = ParseStatus::incomplete;
-      return true;
     case ParseStatus::error:
-      FUZZ_CHECK(!r.error.empty());
-      out.last = ParseStatus::error;
-      out.error = r.error;
-      return false;
+      return record_unfinished(r, input, out);
   }
   return false;
 }

@@ -27,7 +27,7 @@ namespace {
 
 using ms = std::chrono::milliseconds;
 
-long long ms_since(Clock::time_point t0) { return std::chrono::duration_cast<ms>(Clock::now() - t0).count(); }
+using test_support::ms_since;
 
 // ---------------------------------------------------------------------------------------------
 // Frames

@@ -109,6 +109,7 @@ class RawSocket {
   ~RawSocket() { ::close(fd_); }
   RawSocket(const RawSocket&) = delete;
   RawSocket& operator=(const RawSocket&) = delete;
+  int fd() const { return fd_; }
 
   void send(std::string_view bytes) {
     while (!bytes.empty()) {

@@ -10,6 +10,10 @@
 
 namespace test_support {
 
+inline long long ms_since(greenrpc::Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(greenrpc::Clock::now() - t0).count();
+}
+
 // Polls `done` every 5 ms until it holds or `limit` passes; true when it held.
 template <class F>
 bool wait_until(F done, std::chrono::milliseconds limit) {
