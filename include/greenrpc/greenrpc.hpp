@@ -14,3 +14,4 @@
 #include "greenrpc/runtime/run_blocking.hpp"
 #include "greenrpc/server/app.hpp"
 #include "greenrpc/server/special_args.hpp"
+#include "greenrpc/tls/tls_error.hpp"

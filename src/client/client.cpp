@@ -7,6 +7,7 @@
 #include "greenrpc/runtime/event_loop_thread.hpp"
 #include "greenrpc/runtime/fiber_group.hpp"
 #include "greenrpc/runtime/fiber_deadline.hpp"
+#include "greenrpc/tls/tls_connector.hpp"
 
 namespace greenrpc {
 
@@ -15,9 +16,14 @@ struct Client::Impl {
       : own(shared ? nullptr : std::make_unique<EventLoopThread>("greenrpc-client")),
         loop(shared ? *shared : *own),
         fibers(loop) {
+    // Loaded once (a bad CA, certificate or key file fails here), shared by every connection.
+    std::shared_ptr<const TlsContext> tls = options.tls.enabled ? TlsContext::client(options.tls) : nullptr;
     std::size_t n = options.connections ? options.connections : 1;
-    for (std::size_t i = 0; i < n; ++i)
-      connections.push_back(std::make_unique<detail::ClientConnection>(fibers, host, port, options));
+    for (std::size_t i = 0; i < n; ++i) {
+      std::unique_ptr<Connector> connector =
+          tls ? make_tls_connector(host, port, tls) : std::make_unique<TcpConnector>(host, port);
+      connections.push_back(std::make_unique<detail::ClientConnection>(fibers, host, port, options, std::move(connector)));
+    }
   }
   ~Impl() {
     auto shutdown = [this] {

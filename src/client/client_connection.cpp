@@ -11,6 +11,7 @@
 #include "greenrpc/protocol/resp_writer.hpp"
 #include "greenrpc/runtime/fiber.hpp"
 #include "greenrpc/runtime/log.hpp"
+#include "greenrpc/tls/tls_error.hpp"
 
 namespace greenrpc::detail {
 namespace {
@@ -370,6 +371,7 @@ void ClientConnection::reader_loop(std::shared_ptr<Link> link) {
   protocol::ReadBuffer in;
   protocol::RespValue reply;
   std::string failure;
+  std::exception_ptr refused;
   try {
     for (;;) {
       std::size_t n = link->stream->read_some(in.prepare(), Deadline::never());
@@ -391,8 +393,20 @@ void ClientConnection::reader_loop(std::shared_ptr<Link> link) {
       }
       in.shrink_if_idle();
     }
+  } catch (const TlsError& e) {
+    failure = e.what();
+    // The server refused the handshake after it seemed complete (TLS 1.3 checks the client's
+    // certificate last): no request on this link ran, and a new connection would be refused too.
+    if (e.reason() == TlsError::Reason::client_cert_required || e.reason() == TlsError::Reason::peer_cert_rejected)
+      refused = std::current_exception();
   } catch (const std::exception& e) {
     failure = e.what();
+  }
+  if (refused) {
+    for (auto& call : link->inflight) fail(*call, refused);
+    link->inflight.clear();
+    for (auto& call : outbox_) fail(*call, refused);
+    outbox_.clear();
   }
   break_link(link, failure);
   link->stream->close();

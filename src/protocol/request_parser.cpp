@@ -16,6 +16,9 @@ constexpr std::string_view kInvalidMultibulk = messages::invalid_multibulk;
 constexpr std::string_view kInvalidBulk = messages::invalid_bulk;
 constexpr std::string_view kMissingCrlf = messages::missing_crlf;
 constexpr std::string_view kTooBigInline = "Protocol error: too big inline request";
+constexpr char kTlsHandshakeRecord = 0x16;
+constexpr std::string_view kTlsOnPlaintext =
+    "Protocol error: a TLS handshake on a plaintext port (connect without TLS, or to the TLS port)";
 constexpr std::string_view kUnbalancedQuotes = "Protocol error: unbalanced quotes in request";
 
 // Longest header line (`*`/`$`, sign, 19 digits, CRLF) is 23 bytes; anything longer is invalid.
@@ -168,6 +171,9 @@ ParseResult RequestParser::parse(std::string_view input) {
 
   if (phase_ == Phase::frame_start) {
     if (input.empty()) return {ParseStatus::incomplete};
+    // A TLS record (a ClientHello) sent to a plaintext port: say so at once instead of waiting
+    // for a line end that never comes while the client waits for a ServerHello.
+    if (input.front() == kTlsHandshakeRecord) return fail(std::string(kTlsOnPlaintext));
     if (input.front() == '*') {
       phase_ = Phase::array_count;
       spans_.clear();

@@ -72,6 +72,21 @@ Server App::start_background(const ServerOptions& options) {
   return Server(std::move(core));
 }
 
+namespace {
+// SIGHUP: the certificate files again; a failure keeps the current ones (logged).
+void reload_tls_on_signal(Server& server) {
+  if (server.tls_port() == 0) {
+    GREENRPC_LOG(warn, "received SIGHUP: no TLS to reload");
+    return;
+  }
+  GREENRPC_LOG(info, "received SIGHUP: reloading the TLS certificate");
+  try {
+    server.reload_tls();
+  } catch (const std::exception&) {  // logged by reload_tls with the reason
+  }
+}
+}  // namespace
+
 void App::run(const ServerOptions& options) {
   // Block the signals before the workers start so that they inherit the mask and only this
   // thread receives them, through sigtimedwait.
@@ -79,6 +94,7 @@ void App::run(const ServerOptions& options) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reloads the TLS certificate
   pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
   {
     Server server = start_background(options);
@@ -92,13 +108,20 @@ void App::run(const ServerOptions& options) {
     while (sig < 0 && !server.stop_requested()) {
       siginfo_t info;
       sig = sigtimedwait(&stop_signals, &info, &slice);
+      if (sig == SIGHUP) {
+        sig = -1;
+        reload_tls_on_signal(server);
+      }
     }
     if (sig > 0) GREENRPC_LOG(warn, std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
     server.request_stop();
     // A second SIGINT/SIGTERM during the grace period skips the rest of it.
     while (server.running()) {
       siginfo_t info;
-      if (sigtimedwait(&stop_signals, &info, &slice) > 0) {
+      const int again = sigtimedwait(&stop_signals, &info, &slice);
+      if (again == SIGHUP) {
+        reload_tls_on_signal(server);
+      } else if (again > 0) {
         GREENRPC_LOG(warn, "second stop signal: skipping the rest of the grace period");
         server.skip_grace();
       }

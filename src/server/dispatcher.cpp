@@ -143,7 +143,8 @@ AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, R
     reply.error(error_code::deadline_exceeded, "the caller's deadline passed before the command ran");
     return AfterReply::keep_open;
   }
-  RequestContext context(connection_.id, connection_.peer, route->command->info->name, connection_.worker);
+  RequestContext context(connection_.id, connection_.peer, route->command->info->name, connection_.worker,
+                         connection_.tls);
   context.set_deadline(deadline);
   HandlerCall call{elements.subspan(1), connection_, context, core_.options().decode_limits, scratch_, reply};
   // The handler's waits, the calls it makes, the fibers it spawns and its run_blocking jobs

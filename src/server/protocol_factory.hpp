@@ -27,6 +27,9 @@ class ProtocolFactory {
   virtual Match probe(std::span<const char> first_bytes) const noexcept = 0;
   // Written, best effort, to a connection refused because max_connections is reached; may be empty.
   virtual std::string_view refusal() const noexcept { return {}; }
+  // Written in the clear to a peer that speaks this protocol without TLS on a port that requires
+  // TLS, before the connection is closed; may be empty.
+  virtual std::string_view tls_required_refusal() const noexcept { return {}; }
 };
 
 }  // namespace greenrpc

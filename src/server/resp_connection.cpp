@@ -6,6 +6,7 @@
 #include "greenrpc/runtime/fiber_properties.hpp"
 #include "greenrpc/runtime/log.hpp"
 #include "greenrpc/net/errors.hpp"
+#include "greenrpc/tls/tls_error.hpp"
 #include "heap_bytes.hpp"
 #include "server_core.hpp"
 #include "worker.hpp"
@@ -152,14 +153,41 @@ void RespConnection::close_with_error(std::string_view message) {
   if (!failure.empty()) GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + ": error reply not sent: " + failure);
 }
 
+void RespConnection::log_handshake_failure(const std::string& failure) {
+  // Scanners and misconfigured clients make these common: a few lines a second at most.
+  static thread_local Clock::time_point window;
+  static thread_local unsigned lines = 0, suppressed = 0;
+  const Clock::time_point now = Clock::now();
+  if (now - window > std::chrono::seconds(1)) {
+    if (suppressed > 0)
+      GREENRPC_LOG(warn, std::to_string(suppressed) + " more failed TLS handshakes not logged in the last second");
+    window = now;
+    lines = suppressed = 0;
+  }
+  if (++lines > 10) {
+    ++suppressed;
+    return;
+  }
+  GREENRPC_LOG(warn, "connection " + std::to_string(info_.id) + " from " + info_.peer.to_string() +
+                         ": handshake failed: " + failure);
+}
+
 RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
   std::string failure;  // recorded in catch blocks, logged after them
   bool polite = false;
+  bool refused = false;  // a TLS handshake refused or timed out (a peer closing during it is not worth a warning)
   {
     CancelScope scope(token_);  // drain and evict end this fiber's reads through it
     try {
       if (!started_) {
         started_ = true;
+        // TLS: the handshake, bounded by the stream's handshake deadline (a no-op for TCP). A
+        // drain ends it at once, like an idle read.
+        idle_ = true;
+        stream_->handshake(idle_deadline());
+        idle_ = false;
+        handshaken_ = true;
+        info_.tls = stream_->tls_info();
         if (core_.app().make_state) info_.state = core_.app().make_state();
       }
       if (serve(wakeup)) return RunResult::dormant;
@@ -168,11 +196,25 @@ RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
       polite = draining_ && !cut_;  // a drain ended an idle read: nothing unanswered, close with a FIN
     } catch (const TimeoutError& e) {
       failure = e.what();
+      refused = !handshaken_;
+    } catch (const TlsError& e) {
+      failure = e.what();
+      refused = true;
     } catch (const std::exception& e) {
       failure = e.what();
     } catch (...) {
       failure = "unknown exception";
     }
+  }
+  if (!handshaken_) {
+    // Refused or abandoned during the TLS handshake: nothing can be said to the peer in RESP.
+    if (refused) {
+      log_handshake_failure(failure);
+    } else if (!failure.empty()) {
+      GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + " closed during its handshake: " + failure);
+    }
+    stream_->close();
+    return RunResult::closed;
   }
   if (!evicted_.empty()) {
     failure = evicted_;

@@ -58,6 +58,8 @@ class RespConnection final : public ProtocolHandler {
   // After the last reply: FIN, then the peer's unread bytes read and dropped for a moment, so a
   // reset does not destroy replies the peer has not read yet.
   void close_politely();
+  // A failed TLS handshake: warned with the peer and the reason, rate-limited per thread.
+  void log_handshake_failure(const std::string& failure);
 
   ServerCore& core_;
   std::unique_ptr<ByteStream> stream_;
@@ -78,6 +80,7 @@ class RespConnection final : public ProtocolHandler {
   Deadline idle_deadline_;        // valid while idle_deadline_set_
   bool idle_deadline_set_ = false;
   bool started_ = false;          // run() has made the connection's state
+  bool handshaken_ = false;       // the stream's handshake (TLS) completed
   bool may_sleep_ = false;        // this run() has a Wakeup to go dormant with
   bool linger_over_ = false;      // idle for idle_fiber_linger: go dormant
   std::string evicted_;           // why, once evicted

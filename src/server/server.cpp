@@ -19,6 +19,11 @@ Server::~Server() {
 }
 
 std::uint16_t Server::port() const { return core_ ? core_->port() : 0; }
+std::uint16_t Server::tls_port() const { return core_ ? core_->tls_port() : 0; }
+void Server::reload_tls() {
+  if (!core_) throw std::logic_error("greenrpc: reload_tls() on a stopped server");
+  core_->reload_tls();
+}
 bool Server::running() const { return core_ && core_->running(); }
 void Server::stop() {
   if (core_) core_->stop(core_->options().grace_period);

@@ -1,8 +1,11 @@
 #include "server_core.hpp"
 
 #include "builtin_commands.hpp"
+#include "greenrpc/tls/tls_error.hpp"
 #include "greenrpc/runtime/log.hpp"
 #include "resp_protocol.hpp"
+#include "sniffing_protocol.hpp"
+#include "tls_protocol.hpp"
 #include "worker.hpp"
 
 namespace greenrpc {
@@ -16,6 +19,11 @@ ServerCore::ServerCore(std::shared_ptr<const AppDefinition> app, ServerOptions o
       if (!s.empty()) keys_.emplace_back(s);
   } else if (!options_.previous_auth_secrets.empty()) {
     throw std::invalid_argument("greenrpc: previous_auth_secrets without an auth_secret");
+  }
+  if (options_.tls.enabled()) {
+    tls_ = std::make_shared<ReloadableTlsContext>(options_.tls);  // fails fast on a bad file
+  } else if (options_.tls.port || options_.tls.accept_plaintext) {
+    throw std::invalid_argument("greenrpc: tls.port or tls.accept_plaintext without tls.cert_file");
   }
   // One table: built-ins, then user commands (which may shadow the courtesy built-ins; the
   // registry already refused the reserved names).
@@ -111,7 +119,33 @@ const Route* ServerCore::route(std::string_view lower_name) const {
 }
 
 void ServerCore::start() {
-  start({ListenerSpec{options_.host, options_.port, std::make_shared<RespProtocol>()}});
+  auto resp = std::make_shared<RespProtocol>();
+  if (!tls_) return start({ListenerSpec{options_.host, options_.port, resp}});
+  std::shared_ptr<const ProtocolFactory> secure = std::make_shared<TlsProtocol>(resp, tls_);
+  if (options_.tls.accept_plaintext)  // one port, the first byte chooses: 0x16 opens a TLS record
+    secure = std::make_shared<SniffingProtocol>(std::vector<std::shared_ptr<const ProtocolFactory>>{secure, resp},
+                                                options_.tls.handshake_timeout);
+  if (!options_.tls.port) {
+    tls_listener_ = 0;
+    return start({ListenerSpec{options_.host, options_.port, secure}});
+  }
+  tls_listener_ = 1;  // Redis's model: `port` plaintext, tls.port TLS
+  start({ListenerSpec{options_.host, options_.port, resp}, ListenerSpec{options_.host, *options_.tls.port, secure}});
+}
+
+void ServerCore::reload_tls() {
+  if (!tls_) throw std::logic_error("greenrpc: reload_tls() on a server without TLS");
+  std::string failure;
+  try {
+    tls_->reload();
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) {
+    GREENRPC_LOG(error, "TLS reload failed, keeping the current certificate: " + failure);
+    throw TlsError(TlsError::Reason::configuration, failure);
+  }
+  GREENRPC_LOG(info, "TLS reloaded: new connections use " + tls_->current()->description());
 }
 
 void ServerCore::start(std::vector<ListenerSpec> listeners) {

@@ -13,6 +13,7 @@
 #include "greenrpc/envelope/hmac_key.hpp"
 #include "greenrpc/server/app.hpp"
 #include "greenrpc/server/options.hpp"
+#include "greenrpc/tls/tls_context.hpp"
 #include "listener_spec.hpp"
 
 namespace greenrpc {
@@ -47,6 +48,12 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   static ServerCore* serving_on_this_thread() noexcept;
   static void set_serving_on_this_thread(ServerCore* core) noexcept;
 
+  // The port TLS is served on (the first listener's unless ServerOptions::tls.port); 0 without TLS.
+  std::uint16_t tls_port() const noexcept {
+    return tls_listener_ < ports_.size() ? ports_[tls_listener_] : 0;
+  }
+  // Loads the TLS certificate, key and CA files again (see Server::reload_tls).
+  void reload_tls();
   // The first listener's bound port.
   std::uint16_t port() const noexcept { return ports_.empty() ? 0 : ports_.front(); }
   // Every listener's bound port, in the order given to start().
@@ -101,6 +108,9 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::condition_variable skip_cv_;
   bool skip_grace_ = false;
   Clock::time_point started_at_ = Clock::now();
+  // TLS: the reloadable context, and which listener serves it (ports_ index; SIZE_MAX: none).
+  std::shared_ptr<ReloadableTlsContext> tls_;
+  std::size_t tls_listener_ = SIZE_MAX;
 };
 
 }  // namespace greenrpc

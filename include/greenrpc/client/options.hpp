@@ -6,6 +6,7 @@
 
 #include "greenrpc/codec/limits.hpp"
 #include "greenrpc/protocol/limits.hpp"
+#include "greenrpc/tls/tls_options.hpp"
 
 namespace greenrpc {
 
@@ -25,6 +26,10 @@ struct ClientOptions {
   // requests it had not fully sent go out again on the new one (they cannot have run).
   std::chrono::milliseconds write_timeout{30'000};
   std::size_t connections = 1;     // calls are spread over this many pipelined connections
+  // TLS to the server (tls.enabled): CA file or pinned certificate, client certificate. A
+  // certificate the client refuses (or that refuses it) fails the calls with TlsError, not
+  // retried; connection failures during the handshake are retried like any connect.
+  TlsClientOptions tls{};
   protocol::ProtocolLimits protocol_limits{};
   codec::DecodeLimits decode_limits{};
 };

@@ -1,6 +1,6 @@
 #pragma once
-// The byte-stream interface under every connection: TCP today, TLS (OpenSSL) behind the same
-// calls later. All calls look blocking and park only the calling fiber; each wait takes a deadline.
+// The byte-stream interface under every connection: TCP, and TLS (OpenSSL, TlsStream) behind the
+// same calls. All calls look blocking and park only the calling fiber; each wait takes a deadline.
 //
 // Concurrency contract
 // --------------------
@@ -37,6 +37,7 @@
 #include <string_view>
 
 #include "greenrpc/net/endpoint.hpp"
+#include "greenrpc/net/tls_info.hpp"
 #include "greenrpc/runtime/deadline.hpp"
 #include "greenrpc/runtime/waiter.hpp"
 
@@ -119,6 +120,8 @@ class ByteStream {
   virtual void close() = 0;
 
   virtual const Endpoint& peer() const = 0;
+  // What TLS established, once the handshake completed; nullptr for a stream without TLS.
+  virtual const TlsInfo* tls_info() const { return nullptr; }
 };
 
 }  // namespace greenrpc

@@ -31,6 +31,7 @@ class PrefixedByteStream final : public ByteStream {
   void shutdown_write() override { stream_->shutdown_write(); }
   void close() override { stream_->close(); }
   const Endpoint& peer() const override { return stream_->peer(); }
+  const TlsInfo* tls_info() const override { return stream_->tls_info(); }
 
  private:
   std::string prefix_;

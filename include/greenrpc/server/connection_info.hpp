@@ -5,6 +5,7 @@
 #include <string>
 
 #include "greenrpc/net/endpoint.hpp"
+#include "greenrpc/net/tls_info.hpp"
 #include "greenrpc/server/move_only_any.hpp"
 
 namespace greenrpc {
@@ -12,6 +13,9 @@ namespace greenrpc {
 struct ConnectionInfo {
   std::uint64_t id = 0;
   Endpoint peer;
+  // What TLS established (the client's certificate under mutual TLS); null without TLS. Owned by
+  // the connection's stream.
+  const TlsInfo* tls = nullptr;
   unsigned worker = 0;
   std::any auth;        // the value returned by the App's auth function; empty until AUTH succeeds
   MoveOnlyAny state;    // created by the App's state factory when the connection opens (may be move-only)

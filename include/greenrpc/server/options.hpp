@@ -9,6 +9,7 @@
 #include "greenrpc/codec/limits.hpp"
 #include "greenrpc/protocol/limits.hpp"
 #include "greenrpc/runtime/stack_pool.hpp"
+#include "greenrpc/tls/tls_options.hpp"
 
 namespace greenrpc {
 
@@ -63,6 +64,10 @@ struct ServerOptions {
   std::vector<std::string> previous_auth_secrets{};
   // With a secret set, also serve unsigned requests (during a rollout of signing).
   bool allow_unsigned = false;
+  // TLS (OpenSSL 3), on when tls.cert_file is set: where it is served (`port`, or a port of its
+  // own), mutual TLS, versions, the handshake's deadline. Server::reload_tls() (SIGHUP under
+  // App::run) loads the files again without dropping a connection.
+  TlsServerOptions tls{};
   protocol::ProtocolLimits protocol_limits{};
   codec::DecodeLimits decode_limits{};
   std::size_t fiber_stack_size = GuardedStackPool::kDefaultStackSize;

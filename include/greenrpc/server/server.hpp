@@ -20,6 +20,12 @@ class Server {
 
   // The port actually listened on (useful when port 0 was asked).
   std::uint16_t port() const;
+  // The port TLS is served on: port(), or ServerOptions::tls.port's; 0 without TLS.
+  std::uint16_t tls_port() const;
+  // Loads ServerOptions::tls's certificate, key and CA files again: new connections use them,
+  // open ones keep theirs (none is dropped). On failure the current certificate stays and
+  // TlsError says why. Thread-safe; std::logic_error when the server has no TLS.
+  void reload_tls();
   bool running() const;
   // Stops accepting, lets running requests finish within the grace period (default: the
   // options' grace_period), answers requests not yet started with SHUTTING_DOWN, then cancels
