@@ -1,0 +1,351 @@
+// The server's side of TLS, end to end on 127.0.0.1: where TLS is served (its own port, beside
+// a plaintext one, or sniffed on one port), the handshake deadline against silent and stalled
+// peers, certificate reload under load, and idle TLS connections going dormant.
+//
+// Each test says in a comment what breaking it takes. Every wait is bounded: raw sockets have
+// receive timeouts, loops have deadlines.
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <mutex>
+
+#include "../support/loopback.hpp"
+#include "tls_test_support.hpp"
+
+using namespace tls_test;
+using test_support::RawSocket;
+
+namespace {
+
+// A client pinned to TestCertificates' `name`: which certificate a new connection gets.
+std::string outcome_pinned_to(std::uint16_t port, const std::string& name) {
+  auto opts = tls_client();
+  opts.tls.ca_file.clear();
+  opts.tls.pinned_cert_file = certs().pem(name);
+  greenrpc::Client c("127.0.0.1", port, opts);
+  return outcome_of([&] {
+    if (c.call(test_app::add, 2, NumberInput{2}) != 4) throw std::runtime_error("wrong sum");
+  });
+}
+
+// How the server ended each raw connection: "eof" (recv 0), "reset", "open" (still open after
+// `limit`), "data" (bytes came); and when, in ms from t0.
+struct End {
+  std::string how = "open";
+  long long at_ms = -1;
+};
+std::vector<End> await_ends(const std::vector<int>& fds, Clock::time_point t0, std::chrono::milliseconds limit) {
+  std::vector<End> ends(fds.size());
+  const auto until = Clock::now() + limit;
+  for (;;) {
+    std::vector<pollfd> polled;
+    std::vector<std::size_t> index;
+    for (std::size_t i = 0; i < fds.size(); ++i)
+      if (ends[i].at_ms < 0) {
+        polled.push_back({fds[i], POLLIN, 0});
+        index.push_back(i);
+      }
+    if (polled.empty()) return ends;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+    if (left <= 0) return ends;
+    if (::poll(polled.data(), polled.size(), static_cast<int>(left)) <= 0) continue;
+    for (std::size_t k = 0; k < polled.size(); ++k) {
+      if (!polled[k].revents) continue;
+      End& e = ends[index[k]];
+      char c;
+      const ssize_t n = ::recv(polled[k].fd, &c, 1, MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      e.how = n == 0 ? "eof" : n > 0 ? "data" : errno == ECONNRESET ? "reset" : "error";
+      e.at_ms = ms_since(t0);
+    }
+  }
+}
+
+long long info_field(greenrpc::Client& c, std::string_view field) {
+  std::string_view parts[] = {"INFO"};
+  const std::string reply = c.command(parts).str;
+  const std::string key = "\n" + std::string(field) + ":";
+  auto at = reply.find(key);
+  return at == std::string::npos ? -1 : std::atoll(reply.c_str() + at + key.size());
+}
+
+}  // namespace
+
+// ---- 4. where TLS is served ------------------------------------------------------------------------
+
+// Breaks when: accept_plaintext does not sniff (one kind of client is refused on the shared
+// port), or a sniffed plaintext connection claims a TLS session.
+TEST_F(TlsServerTest, AcceptPlaintextServesTlsAndPlaintextClientsOnOnePort) {
+  auto o = tls_server();
+  o.tls.accept_plaintext = true;
+  start(o);
+  EXPECT_EQ(server.tls_port(), server.port());
+  auto secure = client(tls_client());
+  greenrpc::Client plain("127.0.0.1", server.port());
+  EXPECT_EQ(secure.call(test_app::add, 1, NumberInput{2}), 3);
+  EXPECT_EQ(plain.call(test_app::add, 3, NumberInput{4}), 7);
+  EXPECT_EQ(secure.call<std::string>("tls_version"), "TLSv1.3");
+  EXPECT_EQ(plain.call<std::string>("tls_version"), "none");
+  EXPECT_EQ(counters.calls.load(), 2);
+}
+
+// Breaks when: tls.port does not open a second listener, either port speaks the other's
+// protocol, or a mismatched client on either is not told so.
+TEST_F(TlsServerTest, TlsPortServesTlsBesideAPlaintextPort) {
+  auto o = tls_server();
+  o.tls.port = 0;
+  start(o);
+  ASSERT_NE(server.tls_port(), 0);
+  ASSERT_NE(server.tls_port(), server.port());
+  greenrpc::Client plain("127.0.0.1", server.port());
+  auto secure = client(tls_client());
+  EXPECT_EQ(plain.call(test_app::add, 1, NumberInput{1}), 2);
+  EXPECT_EQ(secure.call(test_app::add, 2, NumberInput{2}), 4);
+  EXPECT_EQ(plain.call<std::string>("tls_version"), "none");
+  EXPECT_EQ(secure.call<std::string>("tls_version"), "TLSv1.3");
+  // Crossed over: a TLS client on the plaintext port, a plaintext one on the TLS port.
+  greenrpc::Client tls_on_plain("127.0.0.1", server.port(), tls_client());
+  EXPECT_EQ(outcome_of([&] { tls_on_plain.call(test_app::add, 1, NumberInput{1}); }), "TlsError not_tls");
+  greenrpc::ClientOptions quick;
+  quick.connect_timeout = 2s;
+  greenrpc::Client plain_on_tls("127.0.0.1", server.tls_port(), quick);
+  std::string what;
+  try {
+    plain_on_tls.call(test_app::add, 1, NumberInput{1});
+  } catch (const std::exception& e) {
+    what = e.what();
+  }
+  EXPECT_NE(what.find("requires TLS"), std::string::npos) << what;
+  EXPECT_EQ(counters.calls.load(), 2);
+}
+
+// ---- 5. the handshake deadline ------------------------------------------------------------------
+
+// A silent peer and one that sent the first 5 bytes of a ClientHello (a record header promising
+// 512 bytes) and stopped: both closed at tls.handshake_timeout, while a TLS client keeps being
+// served, and the open-connection count drops back.
+// Breaks when: either peer holds its slot past the deadline (never closed: "open"), is closed
+// long before it, the count does not drop, or the TLS client stalls or fails meanwhile.
+void expect_stalled_handshakes_closed(greenrpc::Server& server, test_app::Counters& counters, std::uint16_t port,
+                                      long long upper_ms) {
+  greenrpc::Client c("127.0.0.1", port, tls_client());
+  ASSERT_EQ(c.call(test_app::add, 1, NumberInput{1}), 2);
+  const std::size_t base = server.connections();
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  std::string first_failure;
+  std::vector<std::thread> caller;
+  JoinOnExit joiner{stop, caller};
+  caller.emplace_back([&] {
+    for (int i = 0; !stop && i < 1'000'000; ++i) {
+      std::string o = outcome_of([&] {
+        if (c.call(test_app::add, i, NumberInput{1}) != i + 1) throw std::runtime_error("wrong sum");
+      });
+      if (o == "ok") {
+        ++ok;
+      } else if (failed++ == 0) {
+        first_failure = o;
+      }
+    }
+  });
+  const auto t0 = Clock::now();
+  RawSocket silent(port, 5000);
+  RawSocket partial(port, 5000);
+  partial.send(std::string_view("\x16\x03\x01\x02\x00", 5));
+  ASSERT_TRUE(wait_until([&] { return server.connections() == base + 2; }, 2s)) << server.connections();
+  const int ok_at_start = ok.load();
+  auto ends = await_ends({silent.fd(), partial.fd()}, t0, std::chrono::milliseconds(upper_ms + 1000));
+  const int ok_at_end = ok.load();
+  const bool dropped = wait_until([&] { return server.connections() == base; }, 2s);
+  stop = true;
+  caller[0].join();
+  const char* names[] = {"silent", "partial ClientHello"};
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_TRUE(ends[i].how == "eof" || ends[i].how == "reset") << names[i] << ": " << ends[i].how;
+    EXPECT_GE(ends[i].at_ms, 250) << names[i] << " closed before the 300 ms handshake deadline";
+    EXPECT_LE(ends[i].at_ms, upper_ms) << names[i];
+  }
+  std::cout << "[ timing ] silent closed at " << ends[0].at_ms << " ms, partial at " << ends[1].at_ms
+            << " ms; TLS calls meanwhile: " << ok_at_end - ok_at_start << "\n";
+  EXPECT_TRUE(dropped) << "connections: " << server.connections() << ", expected " << base;
+  EXPECT_GT(ok_at_end, ok_at_start) << "the TLS client was not served while the handshakes stalled";
+  EXPECT_EQ(failed.load(), 0) << first_failure;
+  (void)counters;
+}
+
+TEST_F(TlsServerTest, SilentAndStalledHandshakesAreClosedAtTheHandshakeTimeout) {
+  auto o = tls_server();
+  o.tls.handshake_timeout = 300ms;
+  start(o);
+  expect_stalled_handshakes_closed(server, counters, tls_port(), 300 + 1500);
+}
+
+// The same on a sniffed port (accept_plaintext): the sniff and the handshake are each bounded.
+TEST_F(TlsServerTest, SilentAndStalledHandshakesAreClosedOnASniffedPortToo) {
+  auto o = tls_server();
+  o.tls.handshake_timeout = 300ms;
+  o.tls.accept_plaintext = true;
+  start(o);
+  expect_stalled_handshakes_closed(server, counters, tls_port(), 2 * 300 + 1500);
+}
+
+// ---- 6. certificate reload ----------------------------------------------------------------------
+
+class TlsReloadTest : public TlsServerTest {
+ protected:
+  void SetUp() override {
+    TlsServerTest::SetUp();
+    replace_file(certs().pem("server"), live_cert);
+    replace_file(certs().key("server"), live_key);
+  }
+  greenrpc::ServerOptions live_options() {
+    auto o = tls_server();
+    o.tls.cert_file = live_cert;
+    o.tls.key_file = live_key;
+    return o;
+  }
+  const std::string live_cert = certs().scratch("live.pem");
+  const std::string live_key = certs().scratch("live.key");
+};
+
+// 50 client threads call continuously over TLS (five of them reconnecting every 10 calls, so
+// handshakes cross the reload) while the certificate files are renamed over and reloaded.
+// Breaks when: a reload drops or fails a call on an open connection or a handshake in progress,
+// or new connections keep the old certificate (the client pinned to the new one is refused).
+TEST_F(TlsReloadTest, ReloadUnderLoadFailsNoCallAndNewConnectionsGetTheNewCertificate) {
+  auto o = live_options();
+  o.workers = 2;
+  start(o);
+  ASSERT_EQ(outcome_pinned_to(server.port(), "server"), "ok");
+  ASSERT_EQ(outcome_pinned_to(server.port(), "server2"), "TlsError unknown_ca");
+
+  constexpr int kThreads = 50;
+  greenrpc::EventLoopThread loop;  // the clients' I/O, shared; outlives them
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::mutex failure_mutex;
+  std::string first_failure;
+  std::vector<std::thread> threads;
+  JoinOnExit joiner{stop, threads};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const bool reconnecting = t % 10 == 0;
+      auto c = std::make_unique<greenrpc::Client>("127.0.0.1", server.port(), tls_client(), loop);
+      for (int i = 0; !stop && i < 1'000'000; ++i) {
+        if (reconnecting && i % 10 == 9)
+          c = std::make_unique<greenrpc::Client>("127.0.0.1", server.port(), tls_client(), loop);
+        std::string o = outcome_of([&] {
+          if (c->call(test_app::add, t, NumberInput{i}) != t + i) throw std::runtime_error("wrong sum");
+        });
+        if (o == "ok") {
+          ++ok;
+        } else if (failed++ == 0) {
+          std::lock_guard lock(failure_mutex);
+          first_failure = o;
+        }
+      }
+    });
+  }
+  EXPECT_TRUE(wait_until([&] { return ok.load() >= 1000; }, 10s)) << ok.load();
+  replace_file(certs().pem("server2"), live_cert);
+  replace_file(certs().key("server2"), live_key);
+  const int ok_before = ok.load();
+  const auto accepted_before = server.connections_accepted();
+  EXPECT_EQ(outcome_of([&] { server.reload_tls(); }), "ok");
+  EXPECT_TRUE(wait_until([&] { return ok.load() >= ok_before + 1000 && server.connections_accepted() >= accepted_before + 20; }, 10s))
+      << "calls after the reload: " << ok.load() - ok_before
+      << ", new connections: " << server.connections_accepted() - accepted_before;
+  stop = true;
+  for (auto& t : threads) t.join();
+  std::cout << "[ counts ] calls: " << ok.load() << " ok (" << ok.load() - ok_before << " after the reload), "
+            << failed.load() << " failed; connections accepted after the reload: "
+            << server.connections_accepted() - accepted_before << "\n";
+  EXPECT_EQ(failed.load(), 0) << first_failure;
+  EXPECT_EQ(outcome_pinned_to(server.port(), "server2"), "ok") << "a new connection did not get the new certificate";
+  EXPECT_EQ(outcome_pinned_to(server.port(), "server"), "TlsError unknown_ca") << "a new connection got the old certificate";
+}
+
+// Breaks when: a reload with a broken or mismatched key replaces the working context (new
+// connections then fail), does not throw, or says nothing of the file; or the server cannot
+// reload once the files are right again.
+TEST_F(TlsReloadTest, ReloadWithABrokenKeyThrowsAndTheOldCertificateKeepsServing) {
+  start(live_options());
+  auto c = client(tls_client());
+  ASSERT_EQ(c.call(test_app::add, 1, NumberInput{1}), 2);
+  {
+    std::ofstream garbage(certs().scratch("garbage.key"));
+    garbage << "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n";
+  }
+  replace_file(certs().scratch("garbage.key"), live_key);
+  try {
+    server.reload_tls();
+    ADD_FAILURE() << "reload_tls() accepted a broken key";
+  } catch (const greenrpc::TlsError& e) {
+    EXPECT_EQ(reason_name(e.reason()), "configuration");
+    EXPECT_NE(std::string(e.what()).find(live_key), std::string::npos) << "the message should name the key: " << e.what();
+  }
+  EXPECT_EQ(c.call(test_app::add, 2, NumberInput{2}), 4) << "the open connection";
+  EXPECT_EQ(outcome_pinned_to(server.port(), "server"), "ok") << "new connections lost the old certificate";
+  // A well-formed key that is not the certificate's: refused too.
+  replace_file(certs().pem("server2"), live_cert);
+  replace_file(certs().key("server"), live_key);
+  try {
+    server.reload_tls();
+    ADD_FAILURE() << "reload_tls() accepted a key that does not match the certificate";
+  } catch (const greenrpc::TlsError& e) {
+    EXPECT_NE(std::string(e.what()).find("match"), std::string::npos) << "mismatch, or does not match: " << e.what();
+    EXPECT_NE(std::string(e.what()).find(live_key), std::string::npos) << "name the key: " << e.what();
+  }
+  EXPECT_EQ(outcome_pinned_to(server.port(), "server"), "ok");
+  // Fixed: the reload takes.
+  replace_file(certs().key("server2"), live_key);
+  EXPECT_EQ(outcome_of([&] { server.reload_tls(); }), "ok");
+  EXPECT_EQ(outcome_pinned_to(server.port(), "server2"), "ok");
+  EXPECT_EQ(c.call(test_app::add, 3, NumberInput{3}), 6) << "the connection opened before both reloads";
+}
+
+// ---- 9. idle TLS connections go dormant ---------------------------------------------------------
+
+// Breaks when: an idle TLS connection keeps its fiber (the TLS stream reports buffered bytes it
+// does not have, or the handshake leaves state that keeps it awake), or a dormant TLS
+// connection is not woken by its next request.
+TEST_F(TlsServerTest, IdleTlsConnectionsGoDormantAndStillAnswer) {
+  test_app::raise_fd_limit();
+  start(tls_server());  // release_idle_fibers: the default
+  constexpr int kConns = 200;
+  greenrpc::EventLoopThread loop;  // outlives the clients
+  std::vector<std::unique_ptr<greenrpc::Client>> clients;
+  for (int i = 0; i < kConns; ++i)
+    clients.push_back(std::make_unique<greenrpc::Client>("127.0.0.1", server.port(), tls_client(), loop));
+  auto call_all = [&](int round) {
+    std::vector<greenrpc::Future<int>> calls;
+    for (int i = 0; i < kConns; ++i) calls.push_back(clients[i]->call_async(test_app::add, i, NumberInput{round}));
+    int right = 0;
+    for (int i = 0; i < kConns; ++i) {
+      if (!calls[i].wait_for(10s)) continue;
+      right += outcome_of([&] {
+                 if (calls[i].get() != i + round) throw std::runtime_error("wrong sum");
+               }) == "ok";
+    }
+    return right;
+  };
+  ASSERT_EQ(call_all(1), kConns);
+  auto helper = client(tls_client());  // busy running INFO: not counted as dormant
+  long long seen = -1;
+  const auto t0 = Clock::now();
+  EXPECT_TRUE(wait_until([&] { return (seen = info_field(helper, "greenrpc_dormant_clients")) == kConns; }, 5s))
+      << "greenrpc_dormant_clients: " << seen << ", expected " << kConns;
+  std::cout << "[ timing ] " << kConns << " TLS connections dormant " << ms_since(t0) << " ms after their calls\n";
+  EXPECT_EQ(info_field(helper, "connected_clients"), kConns + 1);
+  EXPECT_EQ(call_all(2), kConns) << "dormant TLS connections not all served";
+  EXPECT_TRUE(wait_until([&] { return (seen = info_field(helper, "greenrpc_dormant_clients")) == kConns; }, 5s))
+      << "after the second round: " << seen;
+  EXPECT_EQ(server.connections_accepted(), static_cast<std::uint64_t>(kConns + 1)) << "clients reconnected";
+  clients.clear();
+}

@@ -1,0 +1,143 @@
+#pragma once
+// What the TLS suites share: the test certificates (made once per process by the openssl tool),
+// a server App whose handlers report what TLS established, option builders, and outcome_of.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../support/server_fixture.hpp"
+#include "../support/test_app.hpp"
+#include "../support/test_certificates.hpp"
+
+namespace tls_test {
+
+using namespace std::chrono_literals;
+using greenrpc::Clock;
+using test_app::NumberInput;
+using test_support::ms_since;
+using test_support::wait_until;
+
+inline const test_support::TestCertificates& certs() { return test_support::TestCertificates::get(); }
+
+// The shared test commands, plus what a handler sees of TLS through its RequestContext.
+inline void install_tls_commands(greenrpc::App& app, test_app::Counters& counters) {
+  test_app::install(app, counters);
+  app.command("tls_version", [](const greenrpc::RequestContext& ctx) {
+    return ctx.tls() ? ctx.tls()->version : std::string("none");
+  });
+  app.command("tls_sni", [](const greenrpc::RequestContext& ctx) {
+    return ctx.tls() ? ctx.tls()->server_name : std::string("none");
+  });
+  app.command("peer_cn", [](const greenrpc::RequestContext& ctx) {
+    return ctx.peer_certificate() ? ctx.peer_certificate()->common_name : std::string("none");
+  });
+  app.command("peer_uris", [](const greenrpc::RequestContext& ctx) {
+    return ctx.peer_certificate() ? ctx.peer_certificate()->uris : std::vector<std::string>{};
+  });
+  app.command("peer_fingerprint", [](const greenrpc::RequestContext& ctx) {
+    return ctx.peer_certificate() ? ctx.peer_certificate()->sha256_fingerprint : std::string("none");
+  });
+}
+
+// A server on 127.0.0.1:0 serving TLS with `cert` (a name in TestCertificates) on its port.
+inline greenrpc::ServerOptions tls_server(const std::string& cert = "server") {
+  greenrpc::ServerOptions o = test_app::local_options();
+  o.tls.cert_file = certs().pem(cert);
+  o.tls.key_file = certs().key(cert);
+  return o;
+}
+
+// A client trusting the test CA, verifying the server as 127.0.0.1 (its IP SAN). Bounded
+// connects: a refusal that were retried would show in the elapsed time and the accept count.
+inline greenrpc::ClientOptions tls_client(const std::string& ca = "ca") {
+  greenrpc::ClientOptions o;
+  o.tls.enabled = true;
+  o.tls.ca_file = certs().pem(ca);
+  o.connect_timeout = 2s;
+  o.connect_retries = 3;
+  return o;
+}
+
+// What a call ended with: "ok", or the error type a user would catch (TlsError with its reason).
+inline std::string reason_name(greenrpc::TlsError::Reason r) {
+  using R = greenrpc::TlsError::Reason;
+  switch (r) {
+    case R::unknown_ca: return "unknown_ca";
+    case R::wrong_host: return "wrong_host";
+    case R::expired: return "expired";
+    case R::client_cert_required: return "client_cert_required";
+    case R::peer_cert_rejected: return "peer_cert_rejected";
+    case R::not_tls: return "not_tls";
+    case R::protocol: return "protocol";
+    case R::configuration: return "configuration";
+  }
+  return "?";
+}
+
+template <class F>
+std::string outcome_of(F&& f) {
+  try {
+    f();
+    return "ok";
+  } catch (const greenrpc::TlsError& e) {
+    return "TlsError " + reason_name(e.reason());
+  } catch (const greenrpc::ConnectionLostError&) {
+    return "ConnectionLostError";
+  } catch (const greenrpc::ConnectError&) {
+    return "ConnectError";
+  } catch (const greenrpc::TimeoutError&) {
+    return "TimeoutError";
+  } catch (const greenrpc::CancelledError&) {
+    return "CancelledError";
+  } catch (const greenrpc::AuthError&) {
+    return "AuthError";
+  } catch (const greenrpc::RemoteError& e) {
+    return "RemoteError " + e.code();
+  } catch (const std::exception& e) {
+    return std::string("other: ") + e.what();
+  }
+}
+
+// Copies `from` to `to` through a temporary file renamed over it: what a certificate manager
+// does, so a reader never sees half a file.
+inline void replace_file(const std::string& from, const std::string& to) {
+  const std::string tmp = to + ".new";
+  std::filesystem::copy_file(from, tmp, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::rename(tmp, to);
+}
+
+// Sets `stop` and joins the threads when it goes out of scope: a failed ASSERT cannot leave a
+// joinable std::thread behind (std::terminate).
+struct JoinOnExit {
+  std::atomic<bool>& stop;
+  std::vector<std::thread>& threads;
+  ~JoinOnExit() {
+    stop = true;
+    for (auto& t : threads)
+      if (t.joinable()) t.join();
+  }
+};
+
+// A fixture with the TLS test App (server started by start()) stopped after each test.
+class TlsServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { install_tls_commands(app, counters); }
+  void start(const greenrpc::ServerOptions& opts) { server = app.start_background(opts); }
+  void TearDown() override {
+    if (server.running()) server.stop();
+  }
+  // The port TLS is served on (the plaintext port of a server without TLS).
+  std::uint16_t tls_port() const { return server.tls_port() ? server.tls_port() : server.port(); }
+  greenrpc::Client client(greenrpc::ClientOptions o) { return {"127.0.0.1", tls_port(), std::move(o)}; }
+
+  greenrpc::App app;
+  test_app::Counters counters;
+  greenrpc::Server server;
+};
+
+}  // namespace tls_test
