@@ -6,6 +6,7 @@
 // Each test says in a comment what breaking it takes. Certificates: tests/support/test_certificates.hpp.
 #include <gtest/gtest.h>
 
+#include "raw_tls.hpp"
 #include "tls_test_support.hpp"
 
 using namespace tls_test;
@@ -256,9 +257,134 @@ TEST_F(TlsVerifyTest, PlaintextClientOnATlsPortIsToldItRequiresTls) {
   EXPECT_EQ(counters.calls.load(), 0);
 }
 
+// A TLS port over max_connections refuses before the handshake, in the clear (RESP's "-ERR max
+// number of clients reached"): the TLS client cannot decrypt it, but must pass on what it said.
+// Breaks when: the refusal hangs the client's handshake, or its text is lost.
+TEST_F(TlsVerifyTest, TlsClientOverMaxConnectionsIsToldWhy) {
+  auto o = tls_server();
+  o.max_connections = 1;
+  start(o);
+  auto first = client(tls_client());
+  ASSERT_EQ(first.call(test_app::add, 1, NumberInput{1}), 2);
+  auto second = client(tls_client());
+  const auto t0 = Clock::now();
+  std::string what;
+  try {
+    second.call(test_app::add, 1, NumberInput{1});
+    what = "the call succeeded";
+  } catch (const std::exception& e) {
+    what = e.what();
+  }
+  EXPECT_NE(what.find("max number of clients reached"), std::string::npos) << what;
+  EXPECT_LT(ms_since(t0), 2000) << what;
+  EXPECT_EQ(first.call(test_app::add, 2, NumberInput{2}), 4);
+}
+
 // Breaks when: the server waits for a RESP line end in a ClientHello (the client then times
 // out) or the client reports the RESP error as something other than not_tls.
 TEST_F(TlsVerifyTest, TlsClientOnAPlaintextPortFailsNotTlsAtOnce) {
   start(test_app::local_options());
   expect_refusal(tls_client(), R::not_tls, "does not speak TLS");
+}
+
+// ---- peers other than a greenrpc server --------------------------------------------------------
+
+// A TLS 1.2 server (OpenSSL's own, by hand): the greenrpc client speaks 1.2 too.
+// Breaks when: the client insists on TLS 1.3, or mis-handles a 1.2 handshake.
+TEST(TlsOtherPeers, ClientSpeaksTls12) {
+  RawTlsServer peer(certs().pem("server"), certs().key("server"), /*tls12_only=*/true);
+  greenrpc::Client c("127.0.0.1", peer.port(), tls_client());
+  EXPECT_EQ(outcome_of([&] { EXPECT_EQ(c.ping(), "PONG"); }), "ok");
+  auto outcomes = peer.outcomes();
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0], "ok TLSv1.2");
+}
+
+// TLS 1.2 refuses a missing client certificate inside the handshake, with a handshake_failure
+// alert (not 1.3's certificate_required): the client must still say client_cert_required.
+// Breaks when: that alert is reported as a generic protocol failure, or retried.
+TEST(TlsOtherPeers, Tls12ServerRequiringAClientCertificateIsClientCertRequired) {
+  RawTlsServer peer(certs().pem("server"), certs().key("server"), /*tls12_only=*/true, certs().pem("ca"));
+  greenrpc::Client c("127.0.0.1", peer.port(), tls_client());
+  std::string what;
+  EXPECT_EQ(outcome_of([&] {
+              try {
+                c.ping();
+              } catch (const std::exception& e) {
+                what = e.what();
+                throw;
+              }
+            }),
+            "TlsError client_cert_required")
+      << what;
+  EXPECT_NE(what.find("requires a client certificate"), std::string::npos) << what;
+  EXPECT_EQ(peer.outcomes().size(), 1u) << "the refused handshake was retried";
+}
+
+// A server that accepts TCP and never answers the ClientHello: a connection failure, retried
+// connect_retries times, each bounded by connect_timeout, then ConnectError — not a hang, and
+// not a TlsError (nothing was refused).
+// Breaks when: the client's handshake has no deadline, or a timed-out handshake is not retried.
+TEST(TlsOtherPeers, ServerThatNeverAnswersTheClientHelloIsAConnectErrorAfterTheRetries) {
+  std::uint16_t port = 0;
+  const int listener = test_support::listen_loopback(port);
+  std::atomic<bool> stop{false};
+  std::vector<int> held;
+  std::vector<std::thread> acceptor;
+  JoinOnExit joiner{stop, acceptor};
+  acceptor.emplace_back([&] {
+    while (!stop) {
+      pollfd p{listener, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      int fd = ::accept(listener, nullptr, nullptr);
+      if (fd >= 0) held.push_back(fd);  // never answered
+    }
+  });
+  auto opts = tls_client();
+  opts.connect_timeout = 200ms;
+  opts.connect_retries = 2;
+  opts.retry_backoff = 10ms;
+  greenrpc::Client c("127.0.0.1", port, opts);
+  const auto t0 = Clock::now();
+  std::string what;
+  std::string got = outcome_of([&] {
+    try {
+      c.ping();
+    } catch (const std::exception& e) {
+      what = e.what();
+      throw;
+    }
+  });
+  const long long elapsed = ms_since(t0);
+  stop = true;
+  acceptor[0].join();
+  EXPECT_EQ(got, "ConnectError") << what;
+  EXPECT_NE(what.find("handshake timed out"), std::string::npos) << what;
+  EXPECT_GE(elapsed, 2 * 200 - 20) << "two attempts of 200 ms each";
+  EXPECT_LT(elapsed, 2000) << what;
+  EXPECT_EQ(held.size(), 2u) << "connect_retries = 2";
+  for (int fd : held) ::close(fd);
+  ::close(listener);
+}
+
+// A Client destroyed while its TLS handshake waits on a silent server: the wait is cancelled (the
+// TLS stream passes the cancel to its transport), not run out to connect_timeout.
+// Breaks when: TlsStream::cancel does not reach the transport, or the connector's cancel misses
+// a handshake in progress.
+TEST(TlsOtherPeers, ClientDestroyedDuringItsHandshakeReturnsPromptly) {
+  std::uint16_t port = 0;
+  const int listener = test_support::listen_loopback(port);  // never accepts: the kernel does
+  auto opts = tls_client();
+  opts.connect_timeout = 10s;
+  greenrpc::Future<int> call;
+  auto c = std::make_unique<greenrpc::Client>("127.0.0.1", port, opts);
+  call = c->call_async(greenrpc::CallOptions{}, test_app::add, 1, NumberInput{1});
+  std::this_thread::sleep_for(100ms);  // connected, handshake under way
+  EXPECT_FALSE(call.ready());
+  const auto t0 = Clock::now();
+  c.reset();
+  EXPECT_LT(ms_since(t0), 2000) << "the Client's destructor waited for the handshake's deadline";
+  ASSERT_TRUE(call.wait_for(1s));
+  EXPECT_EQ(outcome_of([&] { call.get(); }), "CancelledError");
+  ::close(listener);
 }
