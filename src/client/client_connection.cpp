@@ -176,8 +176,13 @@ std::exception_ptr ClientConnection::connect_once() {
           in.consume(r.consumed);
           int what = expected[next++];
           if (what == 2) {
+            // The server's own words when it answered with an error: "-ERR this port requires TLS"
+            // is not a missing NONCE.
             if (reply.type != protocol::RespValue::Type::bulk_string || reply.str.size() != envelope::kNonceSize)
-              throw AuthError("the server does not support signed requests (no NONCE): is it a greenrpc server?");
+              throw AuthError("the server does not support signed requests (no NONCE): is it a greenrpc server?" +
+                              (reply.type == protocol::RespValue::Type::error
+                                   ? " It answered: \"" + reply.str.substr(0, 200) + "\""
+                                   : std::string()));
             link->nonce = reply.str;
           } else if (reply.type == protocol::RespValue::Type::error) {
             throw_remote_error(reply.str);

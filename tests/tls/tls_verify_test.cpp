@@ -257,6 +257,29 @@ TEST_F(TlsVerifyTest, PlaintextClientOnATlsPortIsToldItRequiresTls) {
   EXPECT_EQ(counters.calls.load(), 0);
 }
 
+// The same with signing on: the client's first request is NONCE, sent as it connects, and the
+// server's answer to it is that error.
+// Breaks when: the client reports it as something else (a server without signing support) and
+// hides what the server said.
+TEST_F(TlsVerifyTest, SigningPlaintextClientOnATlsPortIsToldItRequiresTlsToo) {
+  auto o = tls_server();
+  o.auth_secret = "s3cret";
+  start(o);
+  greenrpc::ClientOptions plain;
+  plain.connect_timeout = 2s;
+  plain.auth_secret = "s3cret";
+  greenrpc::Client c("127.0.0.1", server.tls_port(), plain);
+  std::string what;
+  try {
+    c.call(test_app::add, 1, NumberInput{2});
+    what = "the call succeeded";
+  } catch (const std::exception& e) {
+    what = e.what();
+  }
+  EXPECT_NE(what.find("requires TLS"), std::string::npos) << what;
+  EXPECT_EQ(counters.calls.load(), 0);
+}
+
 // A TLS port over max_connections refuses before the handshake, in the clear (RESP's "-ERR max
 // number of clients reached"): the TLS client cannot decrypt it, but must pass on what it said.
 // Breaks when: the refusal hangs the client's handshake, or its text is lost.
