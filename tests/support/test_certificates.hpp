@@ -10,6 +10,8 @@
 //   expired             server's names, valid 2020-01-01 to 2020-01-02 only (openssl ca -enddate)
 //   self_signed         server's names, self-signed (for pinning); self_signed2: another one
 //   wrong_host          SAN DNS:other.example only
+//   intermediate        a CA signed by ca; chained: server's names, signed by intermediate, its
+//                       .pem holding the leaf then the intermediate (a server's usual chain file)
 //
 // Each has `<name>.pem` and (but the CAs' keys, kept too) `<name>.key` in dir().
 #include <fcntl.h>
@@ -69,6 +71,15 @@ class TestCertificates {
     signed_by("ca", "client", "alice", "client_cert", 13);
     signed_by("ca", "wrong_host", "other.example", "wrong_host_cert", 14);
     signed_by("other_ca", "other_server", "localhost", "server_cert", 15);
+    signed_by("ca", "intermediate", "greenrpc test intermediate CA", "ca_cert", 16);
+    signed_by("intermediate", "chained_leaf", "localhost", "server_cert", 17);
+    {
+      std::ifstream leaf(pem("chained_leaf")), inter(pem("intermediate"));
+      std::stringstream both;
+      both << leaf.rdbuf() << inter.rdbuf();
+      write(pem("chained"), both.str());
+      std::filesystem::copy_file(key("chained_leaf"), key("chained"));
+    }
     self_signed("self_signed");
     self_signed("self_signed2");
     // Expired: `openssl x509` (3.0) cannot set the dates; `openssl ca` can, with a database.

@@ -39,6 +39,15 @@ inline void install_tls_commands(greenrpc::App& app, test_app::Counters& counter
   app.command("peer_uris", [](const greenrpc::RequestContext& ctx) {
     return ctx.peer_certificate() ? ctx.peer_certificate()->uris : std::vector<std::string>{};
   });
+  app.command("peer_issuer", [](const greenrpc::RequestContext& ctx) {
+    return ctx.peer_certificate() ? ctx.peer_certificate()->issuer : std::string("none");
+  });
+  app.command("peer_days_left", [](const greenrpc::RequestContext& ctx) {
+    if (!ctx.peer_certificate()) return -1L;
+    return static_cast<long>(std::chrono::duration_cast<std::chrono::hours>(ctx.peer_certificate()->not_after -
+                                                                            std::chrono::system_clock::now())
+                                 .count() / 24);
+  });
   app.command("peer_fingerprint", [](const greenrpc::RequestContext& ctx) {
     return ctx.peer_certificate() ? ctx.peer_certificate()->sha256_fingerprint : std::string("none");
   });

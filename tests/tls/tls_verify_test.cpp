@@ -91,7 +91,20 @@ TEST_F(TlsVerifyTest, MutualTlsHandlerSeesTheClientCertificate) {
   EXPECT_EQ(c.call<std::string>("peer_cn"), "alice");
   EXPECT_EQ(c.call<std::vector<std::string>>("peer_uris"), std::vector<std::string>{"spiffe://test/alice"});
   EXPECT_EQ(c.call<std::string>("tls_version"), "TLSv1.3");
+  EXPECT_EQ(c.call<std::string>("peer_issuer"), "CN=greenrpc test CA,O=greenrpc tests");
+  EXPECT_EQ(c.call<std::string>("peer_fingerprint"), file_fingerprint(certs().pem("client")));
+  const long days_left = c.call<long>("peer_days_left");
+  EXPECT_TRUE(days_left >= 28 && days_left <= 30) << "not_after: " << days_left << " days from now (made for 30)";
   EXPECT_EQ(c.call(test_app::add, 2, NumberInput{3}), 5);
+}
+
+// A server certificate file with the chain (leaf, then an intermediate CA) and a client that
+// trusts only the root.
+// Breaks when: the server sends only the leaf (the client cannot build the chain: unknown_ca).
+TEST_F(TlsVerifyTest, ServerChainThroughAnIntermediateCaVerifiesAgainstTheRoot) {
+  start(tls_server("chained"));
+  auto c = client(tls_client());
+  EXPECT_EQ(c.call(test_app::add, 1, NumberInput{2}), 3);
 }
 
 // Breaks when: with a ca_file but require_client_cert off, a client without a certificate is
@@ -160,6 +173,21 @@ TEST_F(TlsVerifyTest, NoClientCertificateWhereOneIsRequiredIsClientCertRequired)
     }
   }
   EXPECT_EQ(counters.calls.load(), 0);
+}
+
+// The same when the refusal lands in the client's own connection setup: with signing on, its
+// NONCE goes out right after the handshake and the alert answers it.
+// Breaks when: a refusal read during connection setup is reported as a connect failure (and
+// retried) or as a bad NONCE reply.
+TEST_F(TlsVerifyTest, NoClientCertificateWhereOneIsRequiredIsClientCertRequiredWhenSigning) {
+  auto o = tls_server();
+  o.tls.ca_file = certs().pem("ca");
+  o.tls.require_client_cert = true;
+  o.auth_secret = "s3cret";
+  start(o);
+  auto opts = tls_client();
+  opts.auth_secret = "s3cret";
+  expect_refusal(opts, R::client_cert_required, "requires a client certificate");
 }
 
 // Breaks when: a client certificate from no trusted CA is accepted, or the client cannot tell
