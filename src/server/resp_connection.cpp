@@ -38,6 +38,16 @@ RespConnection::RespConnection(Worker& worker, std::unique_ptr<ByteStream> strea
 }
 
 RespConnection::~RespConnection() {
+  // A dormant connection that a stop closes without a fiber (its quiet window passed): over TLS,
+  // the close_notify run()'s polite close sends, or the peer reads a truncated stream (an
+  // "unexpected EOF" to most TLS clients). Best effort and never waiting: a deadline already
+  // passed, and only from a fiber (the worker's reaper), not from the scheduler.
+  if (handshaken_ && !closed_ && draining_ && info_.tls && FiberProperties::current(/*create=*/true)) {
+    try {
+      stream_->shutdown(Deadline(Clock::time_point::min()));
+    } catch (const std::exception&) {  // it closes all the same
+    }
+  }
   // Closed without run() ending it (a dormant connection that could not get a fiber): what it
   // still counts in the budget goes back.
   if (const std::size_t bytes = std::exchange(accounted_, 0); bytes != 0)
@@ -214,6 +224,7 @@ RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
       GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + " closed during its handshake: " + failure);
     }
     stream_->close();
+    closed_ = true;
     return RunResult::closed;
   }
   if (!evicted_.empty()) {
@@ -231,6 +242,7 @@ RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
   std::string().swap(out_);  // `out_ = {}` keeps the capacity (libstdc++): the budget would never get it back
   account();  // gives the bytes back to the budget
   stream_->close();
+  closed_ = true;
   return RunResult::closed;
 }
 

@@ -81,6 +81,7 @@ class RespConnection final : public ProtocolHandler {
   bool idle_deadline_set_ = false;
   bool started_ = false;          // run() has made the connection's state
   bool handshaken_ = false;       // the stream's handshake (TLS) completed
+  bool closed_ = false;           // run() closed the stream
   bool may_sleep_ = false;        // this run() has a Wakeup to go dormant with
   bool linger_over_ = false;      // idle for idle_fiber_linger: go dormant
   std::string evicted_;           // why, once evicted

@@ -379,13 +379,21 @@ TEST_F(TlsServerTest, ClientKeyUpdatesAreAnsweredAndTheConnectionGoesOn) {
 
 // Breaks when: a stop closes TLS connections without close_notify (a client cannot tell an
 // orderly close from a truncation).
+// Both a connection that just answered and a dormant one.
 TEST_F(TlsServerTest, StopEndsTlsConnectionsWithCloseNotify) {
   start(tls_server());
-  RawTlsClient peer(server.port(), certs().pem("ca"));
-  ASSERT_EQ(peer.handshake(), "");
-  ASSERT_EQ(peer.call("*1\r\n$4\r\nPING\r\n"), "+PONG\r\n");
+  const std::string ping = "*1\r\n$4\r\nPING\r\n";
+  RawTlsClient dormant(server.port(), certs().pem("ca"));
+  ASSERT_EQ(dormant.handshake(), "");
+  ASSERT_EQ(dormant.call(ping), "+PONG\r\n");
+  RawTlsClient active(server.port(), certs().pem("ca"));
+  ASSERT_EQ(active.handshake(), "");
+  auto info = [&] { return active.call("*1\r\n$4\r\nINFO\r\n"); };
+  EXPECT_TRUE(wait_until([&] { return info().find("greenrpc_dormant_clients:1\r\n") != std::string::npos; }, 2s))
+      << info();
   server.stop();
-  EXPECT_EQ(peer.read_end(), "close_notify");
+  EXPECT_EQ(dormant.read_end(), "close_notify") << "the dormant connection";
+  EXPECT_EQ(active.read_end(), "close_notify") << "the active connection";
 }
 
 // Handshakes in progress hold no request: a stop closes them at once rather than waiting for
