@@ -143,7 +143,8 @@ class RawTlsClient {
 
 // A blocking TLS server on 127.0.0.1 (a thread): for each connection, the handshake, then one
 // read answered "+PONG\r\n", then close_notify. TLS 1.2 at most when `tls12_only`; requires a
-// client certificate from `ca_file` when it is set. outcomes() lists each handshake's result.
+// client certificate from `ca_file` when it is set. outcomes() lists each handshake's result as
+// soon as it is known (wait for it: the peer may see the end of the handshake first).
 class RawTlsServer {
  public:
   RawTlsServer(const std::string& cert, const std::string& key, bool tls12_only, const std::string& ca_file = {}) {
@@ -183,9 +184,12 @@ class RawTlsServer {
       SSL* ssl = SSL_new(ctx_);
       SSL_set_fd(ssl, fd);
       ERR_clear_error();
-      std::string outcome;
-      if (SSL_accept(ssl) == 1) {
-        outcome = std::string("ok ") + SSL_get_version(ssl);
+      const bool accepted = SSL_accept(ssl) == 1;
+      {
+        std::lock_guard lock(mutex_);
+        outcomes_.push_back(accepted ? std::string("ok ") + SSL_get_version(ssl) : "refused: " + openssl_errors());
+      }
+      if (accepted) {
         char buf[4096];
         std::size_t n = 0;
         if (SSL_read_ex(ssl, buf, sizeof buf, &n) == 1) {
@@ -193,12 +197,6 @@ class RawTlsServer {
           SSL_write_ex(ssl, "+PONG\r\n", 7, &done);
         }
         SSL_shutdown(ssl);
-      } else {
-        outcome = "refused: " + openssl_errors();
-      }
-      {
-        std::lock_guard lock(mutex_);
-        outcomes_.push_back(outcome);
       }
       SSL_free(ssl);
       ::close(fd);

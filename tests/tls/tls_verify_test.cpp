@@ -346,6 +346,7 @@ TEST(TlsOtherPeers, ClientSpeaksTls12) {
   RawTlsServer peer(certs().pem("server"), certs().key("server"), /*tls12_only=*/true);
   greenrpc::Client c("127.0.0.1", peer.port(), tls_client());
   EXPECT_EQ(outcome_of([&] { EXPECT_EQ(c.ping(), "PONG"); }), "ok");
+  ASSERT_TRUE(wait_until([&] { return !peer.outcomes().empty(); }, 2s));
   auto outcomes = peer.outcomes();
   ASSERT_EQ(outcomes.size(), 1u);
   EXPECT_EQ(outcomes[0], "ok TLSv1.2");
@@ -369,6 +370,8 @@ TEST(TlsOtherPeers, Tls12ServerRequiringAClientCertificateIsClientCertRequired) 
             "TlsError client_cert_required")
       << what;
   EXPECT_NE(what.find("requires a client certificate"), std::string::npos) << what;
+  EXPECT_TRUE(wait_until([&] { return !peer.outcomes().empty(); }, 2s));
+  std::this_thread::sleep_for(50ms);  // a retry, if any, would have connected by now
   EXPECT_EQ(peer.outcomes().size(), 1u) << "the refused handshake was retried";
 }
 
@@ -380,7 +383,8 @@ TEST(TlsOtherPeers, ServerThatNeverAnswersTheClientHelloIsAConnectErrorAfterTheR
   std::uint16_t port = 0;
   const int listener = test_support::listen_loopback(port);
   std::atomic<bool> stop{false};
-  std::vector<int> held;
+  std::atomic<int> accepted{0};
+  std::vector<int> held;  // the acceptor's until it is joined
   std::vector<std::thread> acceptor;
   JoinOnExit joiner{stop, acceptor};
   acceptor.emplace_back([&] {
@@ -388,7 +392,9 @@ TEST(TlsOtherPeers, ServerThatNeverAnswersTheClientHelloIsAConnectErrorAfterTheR
       pollfd p{listener, POLLIN, 0};
       if (::poll(&p, 1, 20) <= 0) continue;
       int fd = ::accept(listener, nullptr, nullptr);
-      if (fd >= 0) held.push_back(fd);  // never answered
+      if (fd < 0) continue;
+      held.push_back(fd);  // never answered
+      ++accepted;
     }
   });
   auto opts = tls_client();
@@ -407,6 +413,8 @@ TEST(TlsOtherPeers, ServerThatNeverAnswersTheClientHelloIsAConnectErrorAfterTheR
     }
   });
   const long long elapsed = ms_since(t0);
+  wait_until([&] { return accepted.load() >= 2; }, 1s);
+  std::this_thread::sleep_for(50ms);  // a third attempt, if any, would be accepted by now
   stop = true;
   acceptor[0].join();
   EXPECT_EQ(got, "ConnectError") << what;
