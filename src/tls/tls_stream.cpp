@@ -154,6 +154,19 @@ void TlsStream::push(Deadline deadline) {
   }
 }
 
+void TlsStream::push_from_reader() noexcept {
+  // A read can produce records (the no_renegotiation alert answering a peer's renegotiation;
+  // OpenSSL defers its KeyUpdate answer to the next SSL_write). Left in pending_, they wait for
+  // a write that may not come while the peer waits for them. sending_ empty: no writer is in
+  // the transport. A deadline already passed: the transport's write never parks here, and what
+  // it does not take at once stays in sending_ for the next write_some or flush.
+  if (pending_.empty() || !sending_.empty() || cancelled_) return;
+  try {
+    push(Deadline(Clock::time_point::min()));
+  } catch (const std::exception&) {  // the reader's next transport read meets a broken one
+  }
+}
+
 void TlsStream::flush(Deadline deadline) {
   if (cancelled_) throw CancelledError("flush on a cancelled stream (" + peer().to_string() + ")");
   push(deadline);
@@ -295,6 +308,7 @@ std::size_t TlsStream::read_some(std::span<char> buf, Deadline deadline) {
       return 0;
     }
     if (err != SSL_ERROR_WANT_READ) fail(err, "read");
+    push_from_reader();
     if (!fill(deadline, "read")) {  // the transport ended without close_notify
       eof_ = EndOfStream::abrupt;
       return 0;

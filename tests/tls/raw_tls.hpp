@@ -70,8 +70,9 @@ inline void set_timeouts(int fd, int timeout_ms) {
 // A blocking TLS client on 127.0.0.1:`port` trusting `ca_file` (empty: verifying nothing).
 class RawTlsClient {
  public:
-  RawTlsClient(std::uint16_t port, const std::string& ca_file, int timeout_ms = 5000) {
+  RawTlsClient(std::uint16_t port, const std::string& ca_file, int timeout_ms = 5000, bool tls12_only = false) {
     ctx_ = SSL_CTX_new(TLS_client_method());
+    if (tls12_only) SSL_CTX_set_max_proto_version(ctx_, TLS1_2_VERSION);
     if (!ca_file.empty()) {
       SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr);
       SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);

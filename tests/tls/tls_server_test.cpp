@@ -379,6 +379,40 @@ TEST_F(TlsServerTest, ClientKeyUpdatesAreAnsweredAndTheConnectionGoesOn) {
 
 // Breaks when: a stop closes TLS connections without close_notify (a client cannot tell an
 // orderly close from a truncation).
+// A TLS 1.2 client (OpenSSL's own): served, unless tls.min_version asks for 1.3.
+// Breaks when: the server's TLS 1.2 path fails, or min_version is not applied.
+TEST_F(TlsServerTest, Tls12ClientsAreServedUnlessMinVersionIsTls13) {
+  start(tls_server());
+  const std::string ping = "*1\r\n$4\r\nPING\r\n";
+  {
+    RawTlsClient peer(server.port(), certs().pem("ca"), 5000, /*tls12_only=*/true);
+    ASSERT_EQ(peer.handshake(), "");
+    EXPECT_EQ(peer.version(), "TLSv1.2");
+    EXPECT_EQ(peer.call(ping), "+PONG\r\n");
+    EXPECT_EQ(peer.call("*1\r\n$11\r\ntls_version\r\n"), "$8\r\n\xa7TLSv1.2\r\n");
+    // A renegotiation asked by the client is refused (no renegotiation: SSL_OP_NO_RENEGOTIATION).
+    // The server's no_renegotiation alert is produced inside its read, with nothing to write
+    // after it: it must go out all the same, or the client waits for an answer to its
+    // ClientHello until its own timeout (5 s here).
+    ASSERT_EQ(SSL_renegotiate(peer.ssl()), 1);
+    const auto t0 = Clock::now();
+    ERR_clear_error();
+    const int ret = SSL_do_handshake(peer.ssl());
+    const std::string why = openssl_errors();
+    EXPECT_NE(ret, 1) << "the server renegotiated";
+    EXPECT_LT(ms_since(t0), 2000) << "the refusal of the renegotiation never came: " << why;
+    EXPECT_NE(why.find("no renegotiation"), std::string::npos) << why;
+  }
+  auto c = client(tls_client());
+  EXPECT_EQ(c.call(test_app::add, 1, NumberInput{1}), 2) << "the server after the renegotiation attempt";
+  server.stop();
+  auto o = tls_server();
+  o.tls.min_version = greenrpc::TlsVersion::tls1_3;
+  start(o);
+  RawTlsClient old(server.port(), certs().pem("ca"), 5000, /*tls12_only=*/true);
+  EXPECT_NE(old.handshake(), "") << "a TLS 1.2 client passed min_version 1.3";
+}
+
 // Both a connection that just answered and a dormant one.
 TEST_F(TlsServerTest, StopEndsTlsConnectionsWithCloseNotify) {
   start(tls_server());

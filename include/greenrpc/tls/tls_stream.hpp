@@ -65,6 +65,9 @@ class TlsStream final : public ByteStream {
   // Moves ciphertext: from the transport into in_ (parks), and from pending_/sending_ out.
   bool fill(Deadline deadline, const char* op);  // false at the transport's end
   void push(Deadline deadline);
+  // Before a reader parks: pushes what its SSL_read produced (a refusal of a renegotiation),
+  // without parking, and only when no writer is in the transport.
+  void push_from_reader() noexcept;
   // Throws the error OpenSSL reported for `ret` (not WANT_READ); `op` names the step.
   [[noreturn]] void fail(int ssl_error, const char* op);
   void release_idle_buffers() noexcept;
