@@ -196,40 +196,6 @@ TEST_F(TlsServerTest, SilentAndStalledHandshakesAreClosedOnASniffedPortToo) {
   expect_stalled_handshakes_closed(server, counters, tls_port(), 2 * 300 + 1500);
 }
 
-// The same on a sniffed port (accept_plaintext), TLS and plaintext connections side by side.
-// Breaks when: a TLS stream over a sniffed stream (first bytes given back) never reports idle.
-TEST_F(TlsServerTest, IdleConnectionsGoDormantOnASniffedPortTlsAndPlaintextAlike) {
-  test_app::raise_fd_limit();
-  auto o = tls_server();
-  o.tls.accept_plaintext = true;
-  start(o);
-  constexpr int kEach = 50;
-  greenrpc::EventLoopThread loop;  // outlives the clients
-  std::vector<std::unique_ptr<greenrpc::Client>> clients;
-  for (int i = 0; i < 2 * kEach; ++i)
-    clients.push_back(std::make_unique<greenrpc::Client>("127.0.0.1", server.port(),
-                                                         i % 2 ? tls_client() : greenrpc::ClientOptions{}, loop));
-  auto call_all = [&](int round) {
-    std::vector<greenrpc::Future<std::string>> calls;
-    for (auto& c : clients) calls.push_back(c->call_async<std::string>("tls_version"));
-    int right = 0;
-    for (int i = 0; i < 2 * kEach; ++i) {
-      if (!calls[i].wait_for(10s)) continue;
-      std::string v;
-      if (outcome_of([&] { v = calls[i].get(); }) == "ok" && v == (i % 2 ? "TLSv1.3" : "none")) ++right;
-    }
-    (void)round;
-    return right;
-  };
-  ASSERT_EQ(call_all(1), 2 * kEach);
-  auto helper = client(tls_client());
-  long long seen = -1;
-  EXPECT_TRUE(wait_until([&] { return (seen = info_field(helper, "greenrpc_dormant_clients")) == 2 * kEach; }, 5s))
-      << "greenrpc_dormant_clients: " << seen << ", expected " << 2 * kEach;
-  EXPECT_EQ(call_all(2), 2 * kEach);
-  clients.clear();
-}
-
 // ---- 6. certificate reload ----------------------------------------------------------------------
 
 class TlsReloadTest : public TlsServerTest {
@@ -488,5 +454,39 @@ TEST_F(TlsServerTest, IdleTlsConnectionsGoDormantAndStillAnswer) {
   EXPECT_TRUE(wait_until([&] { return (seen = info_field(helper, "greenrpc_dormant_clients")) == kConns; }, 5s))
       << "after the second round: " << seen;
   EXPECT_EQ(server.connections_accepted(), static_cast<std::uint64_t>(kConns + 1)) << "clients reconnected";
+  clients.clear();
+}
+
+// The same on a sniffed port (accept_plaintext), TLS and plaintext connections side by side.
+// Breaks when: a TLS stream over a sniffed stream (first bytes given back) never reports idle.
+TEST_F(TlsServerTest, IdleConnectionsGoDormantOnASniffedPortTlsAndPlaintextAlike) {
+  test_app::raise_fd_limit();
+  auto o = tls_server();
+  o.tls.accept_plaintext = true;
+  start(o);
+  constexpr int kEach = 50;
+  greenrpc::EventLoopThread loop;  // outlives the clients
+  std::vector<std::unique_ptr<greenrpc::Client>> clients;
+  for (int i = 0; i < 2 * kEach; ++i)
+    clients.push_back(std::make_unique<greenrpc::Client>("127.0.0.1", server.port(),
+                                                         i % 2 ? tls_client() : greenrpc::ClientOptions{}, loop));
+  auto call_all = [&](int round) {
+    std::vector<greenrpc::Future<std::string>> calls;
+    for (auto& c : clients) calls.push_back(c->call_async<std::string>("tls_version"));
+    int right = 0;
+    for (int i = 0; i < 2 * kEach; ++i) {
+      if (!calls[i].wait_for(10s)) continue;
+      std::string v;
+      if (outcome_of([&] { v = calls[i].get(); }) == "ok" && v == (i % 2 ? "TLSv1.3" : "none")) ++right;
+    }
+    (void)round;
+    return right;
+  };
+  ASSERT_EQ(call_all(1), 2 * kEach);
+  auto helper = client(tls_client());
+  long long seen = -1;
+  EXPECT_TRUE(wait_until([&] { return (seen = info_field(helper, "greenrpc_dormant_clients")) == 2 * kEach; }, 5s))
+      << "greenrpc_dormant_clients: " << seen << ", expected " << 2 * kEach;
+  EXPECT_EQ(call_all(2), 2 * kEach);
   clients.clear();
 }
