@@ -184,11 +184,20 @@ void TlsStream::fail(int ssl_error, const char* op) {
         r = R::wrong_host;
         what = "the server's certificate is not for \"" + info_.server_name + "\"";
         break;
-      default:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+      case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      case X509_V_ERR_CERT_UNTRUSTED:
         r = R::unknown_ca;
         what = context_->pinned() ? "the server's certificate is not the pinned one"
                : server           ? "the client's certificate is not issued by a trusted CA"
                                   : "the server's certificate is not issued by a trusted CA";
+        break;
+      default:  // chains to a trusted CA but cannot be used: wrong purpose, bad signature, a CA as leaf...
+        r = R::invalid_certificate;
+        what = server ? "the client's certificate is not acceptable" : "the server's certificate is not acceptable";
         break;
     }
     what += " (" + why + ")";
