@@ -252,8 +252,9 @@ void TlsStream::handshake(Deadline deadline) {
           }
         }
         throw TlsError(TlsError::Reason::not_tls, std::string("TLS handshake with ") + peer().to_string() + ": " +
-                                                      (server ? "the client" : "the server") +
-                                                      " does not speak TLS (it sent " + show_bytes(first_bytes_) + ")");
+                                                      (server ? "the client does not speak TLS (it sent "
+                                                              : "the server did not answer in TLS (it sent ") +
+                                                      show_bytes(first_bytes_) + ")");
       }
       continue;
     }
