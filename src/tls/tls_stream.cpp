@@ -235,6 +235,9 @@ void TlsStream::handshake(Deadline deadline) {
     const int ret = SSL_do_handshake(ssl_);
     if (ret == 1) {
       push(deadline);  // the last flight (client: Finished; server: its tickets, if any)
+      // A server sends nothing after the client's Finished (no session tickets) for the ACK to
+      // ride on: a client with Nagle on would hold its first request for the delayed ACK.
+      if (server) transport_->acknowledge_now();
       handshaken_ = true;
       first_bytes_ = std::string();
       collect_info();
@@ -364,6 +367,10 @@ bool TlsStream::notify_readable(Deadline deadline, Waiter::Callback ready, void*
 }
 
 void TlsStream::release_idle_buffers() noexcept {
+  // OpenSSL's record buffers (about 34 KiB) go back while idle; a busy connection keeps them
+  // (SSL_MODE_RELEASE_BUFFERS would free and reallocate them around every record). Refused, and
+  // harmless, while they hold a partial record.
+  SSL_free_buffers(ssl_);
   if (in_pos_ == in_end_) {
     in_.reset();
     in_pos_ = in_end_ = 0;
