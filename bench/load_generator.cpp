@@ -3,7 +3,7 @@
 //   load_generator [--host H] [--port P] [--connections N] [--pipeline D] [--duration S]
 //                  [--warmup S] [--payload BYTES | --tino-payload] [--command add|echo]
 //                  [--clients K] [--caller-threads T] [--callers fibers|threads] [--secret S]
-//                  [--shared-loop]
+//                  [--shared-loop] [--tls-ca FILE]
 //
 // --shared-loop: the clients run on one EventLoopThread (Client(host, port, options, loop)) and the
 // callers are fibers of that same loop: one thread, no thread hop per call (used by run.sh's signed
@@ -11,6 +11,9 @@
 //
 // --secret S sets ClientOptions::auth_secret: every request is HMAC-signed and every reply verified
 // (the server must run with the same secret).
+//
+// --tls-ca FILE: TLS to the server (ClientOptions::tls), verifying its certificate against that CA
+// (PEM) and its name or IP against the certificate's SANs (echo_server --tls-cert/--tls-key).
 // Model (the default, measured to be the fastest on a 2-core box — see bench/README.md):
 //   * K greenrpc::Client objects (default 1); the N connections are split between them through
 //     ClientOptions::connections. Each Client owns one I/O thread that writes and reads its
@@ -24,7 +27,7 @@
 //   * Latency = time from call_async() to the moment get() returns the decoded result, so it
 //     includes the client's own queueing (as redis-benchmark's does).
 // Output: one human-readable summary plus one machine-readable line:
-//   RESULT command=<c> connections=<N> pipeline=<D> requests=<n> errors=<e> rps=<r> p50_us=<x> p99_us=<y>
+//   RESULT command=<c> signed=0|1 tls=0|1 connections=<N> pipeline=<D> requests=<n> errors=<e> rps=<r> p50_us=<x> p99_us=<y>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -61,13 +64,15 @@ struct Config {
   bool fiber_callers = true;
   std::string secret;  // ClientOptions::auth_secret; empty: unsigned
   bool shared_loop = false;  // clients and caller fibers on one EventLoopThread
+  std::string tls_ca;        // ClientOptions::tls.ca_file; non-empty: TLS on
 };
 
 [[noreturn]] void usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--host H] [--port P] [--connections N] [--pipeline D] [--duration S] [--warmup S]\n"
                "          [--payload BYTES | --tino-payload] [--command add|echo]\n"
-               "          [--clients K] [--caller-threads T] [--callers fibers|threads] [--secret S] [--shared-loop]\n",
+               "          [--clients K] [--caller-threads T] [--callers fibers|threads] [--secret S] [--shared-loop]\n"
+               "          [--tls-ca FILE]\n",
                argv0);
   std::exit(2);
 }
@@ -93,6 +98,7 @@ Config parse_args(int argc, char** argv) {
     else if (a == "--caller-threads") c.caller_threads = std::stoul(value());
     else if (a == "--secret") c.secret = value();
     else if (a == "--shared-loop") c.shared_loop = true;
+    else if (a == "--tls-ca") c.tls_ca = value();
     else if (a == "--callers") {
       std::string v = value();
       if (v == "fibers") c.fiber_callers = true;
@@ -183,6 +189,8 @@ int main(int argc, char** argv) {
     greenrpc::ClientOptions opts;
     opts.connections = n;
     opts.auth_secret = cfg.secret;
+    opts.tls.enabled = !cfg.tls_ca.empty();
+    opts.tls.ca_file = cfg.tls_ca;
     clients.push_back(shared ? std::make_unique<greenrpc::Client>(cfg.host, cfg.port, opts, *shared)
                              : std::make_unique<greenrpc::Client>(cfg.host, cfg.port, opts));
     conns_of.push_back(n);
@@ -244,16 +252,16 @@ int main(int argc, char** argv) {
     return lat[idx] / 1000.0;
   };
   double rps = static_cast<double>(run.measured) / cfg.duration;
-  std::printf("%s%s: %zu connections, pipeline %zu, payload %zu bytes, %s callers (%zu client%s, %zu caller thread%s)\n",
-              cfg.command.c_str(), cfg.secret.empty() ? "" : " (signed)", cfg.connections, cfg.pipeline, cfg.command == "echo" ? payload.size() : std::size_t{0},
+  std::printf("%s%s%s: %zu connections, pipeline %zu, payload %zu bytes, %s callers (%zu client%s, %zu caller thread%s)\n",
+              cfg.command.c_str(), cfg.secret.empty() ? "" : " (signed)", cfg.tls_ca.empty() ? "" : " (TLS)", cfg.connections, cfg.pipeline, cfg.command == "echo" ? payload.size() : std::size_t{0},
               cfg.fiber_callers ? "fiber" : "thread", clients.size(), clients.size() == 1 ? "" : "s",
               cfg.fiber_callers ? cfg.caller_threads : cfg.connections,
               (cfg.fiber_callers ? cfg.caller_threads : cfg.connections) == 1 ? "" : "s");
   std::printf("  %.0f requests/s over %.1f s, p50 %.1f us, p99 %.1f us, errors %llu\n", rps, cfg.duration, pct(0.50),
               pct(0.99), static_cast<unsigned long long>(run.errors.load()));
   if (run.errors) std::printf("  first error: %s\n", run.first_error.c_str());
-  std::printf("RESULT command=%s signed=%d connections=%zu pipeline=%zu requests=%llu errors=%llu rps=%.0f p50_us=%.1f p99_us=%.1f\n",
-              cfg.command.c_str(), cfg.secret.empty() ? 0 : 1, cfg.connections, cfg.pipeline, static_cast<unsigned long long>(run.measured),
+  std::printf("RESULT command=%s signed=%d tls=%d connections=%zu pipeline=%zu requests=%llu errors=%llu rps=%.0f p50_us=%.1f p99_us=%.1f\n",
+              cfg.command.c_str(), cfg.secret.empty() ? 0 : 1, cfg.tls_ca.empty() ? 0 : 1, cfg.connections, cfg.pipeline, static_cast<unsigned long long>(run.measured),
               static_cast<unsigned long long>(run.errors.load()), rps, pct(0.50), pct(0.99));
   return run.errors ? 1 : 0;
 }

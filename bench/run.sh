@@ -2,13 +2,14 @@
 # greenrpc vs redis-server, same redis-benchmark invocation against both, in the same run.
 #
 #   bench/run.sh [BUILD_DIR] [--write] [--reps N] [--secs S] [--sched fifo|nice|none]
-#                [--signed-secs S] [--only redis|signed]
+#                [--signed-secs S] [--only redis|signed|tls] [--tls-key-type ec|rsa]
 #
 #   BUILD_DIR  meson build dir holding bench/echo_server and bench/load_generator
 #              (default: build; relative paths are tried from $PWD, then from the repo root)
 #   --write    also write the results into bench/RESULTS.md: the redis comparison between the
 #              "run.sh results" markers, the signed comparison between the "run.sh signed results"
-#              markers (each block is replaced only when its section ran)
+#              markers, the TLS comparison between the "run.sh tls results" markers (each block is
+#              replaced only when its section ran)
 #   --reps N   repetitions per workload and server (default 3; the median is reported)
 #   --secs S   target seconds per redis-benchmark run (default 4; -n is sized from a probe)
 #   --sched P  fifo (default): servers and clients run SCHED_FIFO (chrt -f 10); nice: nice -n -15;
@@ -16,7 +17,10 @@
 #              other processes otherwise preempt the request/response loops and add ms of noise.
 #   --signed-secs S  measured seconds per load_generator run in the signed section (default 4;
 #              12 runs of S + 0.5 s warm-up: about 1 minute)
-#   --only X   run only the redis comparison (W1-W3) or only the signed comparison (W2s, W3s)
+#   --only X   run only the redis comparison (W1-W3), only the signed comparison (W2s, W3s) or
+#              only the TLS comparison (W2t, W3t, Ct, below)
+#   --tls-key-type K  the TLS section's CA and server keys: ec (P-256, ECDSA; the default) or rsa
+#              (2048 bits)
 #
 # Everything runs on 127.0.0.1 with bounded durations (every client command is under `timeout`).
 # Both servers are pinned to CPU 0 and every benchmark client to CPU 1 (taskset), identically,
@@ -39,6 +43,19 @@
 # Two echo_server processes (one without, one with --secret) run side by side on the server CPU;
 # the idle one costs nothing. Server CPU per request uses the server's own request count (INFO
 # total_commands_processed) and load_generator's CPU comes from its rusage, as for redis-benchmark.
+#
+# TLS section (last): the script makes a CA and a server certificate (SAN IP:127.0.0.1,
+# DNS:localhost) with the openssl CLI in its temporary directory and starts two more servers on
+# CPU 0, like the others: redis-server --port 0 --tls-port P (TLS only, --tls-auth-clients no) and
+# echo_server --tls-cert/--tls-key (TLS on its port). Same redis-benchmark flags against both, plus
+# --tls --cacert ca.crt; the plaintext redis-server and echo_server run the same flags without
+# --tls in the same loop, so TLS/plaintext ratios come from one run. Order per rep:
+# redis-TLS, greenrpc-TLS, greenrpc, redis, then reversed; -n sized per pair (TLS, plaintext).
+#   W2t  W2 over TLS (ECHO / echo <payload>, -c 50 -P 1)     W3t  the same with -P 16
+#   Ct   new connections per second: PING with -k 0 (a new connection, and over TLS a full
+#        handshake, for every request), -c 50 -P 1; server CPU per request = per connection
+# load_generator --tls-ca runs W2t/W3t once each against echo_server TLS and plaintext
+# (informational: greenrpc's own client over TLS).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,6 +67,7 @@ SECS=4
 SCHED=fifo
 SIGNED_SECS=4
 ONLY=all
+TLS_KEY_TYPE=ec
 positional=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -59,16 +77,20 @@ while [[ $# -gt 0 ]]; do
     --sched) SCHED="$2"; shift ;;
     --signed-secs) SIGNED_SECS="$2"; shift ;;
     --only) ONLY="$2"; shift ;;
-    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+    --tls-key-type) TLS_KEY_TYPE="$2"; shift ;;
+    -h|--help) awk 'NR > 1 && /^set -euo/ { exit } NR > 1' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) if [[ $positional -eq 0 ]]; then BUILD="$1"; positional=1; else echo "unexpected $1" >&2; exit 2; fi ;;
   esac
   shift
 done
-case "$ONLY" in all|redis|signed) ;; *) echo "--only: redis or signed" >&2; exit 2 ;; esac
-RUN_REDIS=1; RUN_SIGNED=1
-[[ $ONLY == signed ]] && RUN_REDIS=0
-[[ $ONLY == redis ]] && RUN_SIGNED=0
+case "$ONLY" in all|redis|signed|tls) ;; *) echo "--only: redis, signed or tls" >&2; exit 2 ;; esac
+case "$TLS_KEY_TYPE" in ec|rsa) ;; *) echo "--tls-key-type: ec or rsa" >&2; exit 2 ;; esac
+RUN_REDIS=1; RUN_SIGNED=1; RUN_TLS=1
+if [[ $ONLY != all ]]; then
+  RUN_REDIS=0; RUN_SIGNED=0; RUN_TLS=0
+  case "$ONLY" in redis) RUN_REDIS=1 ;; signed) RUN_SIGNED=1 ;; tls) RUN_TLS=1 ;; esac
+fi
 if [[ "$BUILD" != /* ]]; then
   if [[ -d "$PWD/$BUILD" ]]; then BUILD="$PWD/$BUILD"; else BUILD="$REPO/$BUILD"; fi
 fi
@@ -79,7 +101,7 @@ declare -A SIGN_COST_LINE
 for b in "$SERVER_BIN" "$LOADGEN_BIN" "$SIGN_COST_BIN"; do
   [[ -x "$b" ]] || { echo "missing $b (build with: meson setup $BUILD && ninja -C $BUILD)" >&2; exit 1; }
 done
-for t in redis-server redis-benchmark redis-cli taskset timeout; do
+for t in redis-server redis-benchmark redis-cli taskset timeout $( [[ $RUN_TLS -eq 1 ]] && echo openssl ); do
   command -v "$t" >/dev/null || { echo "missing $t (apt-get install redis-server redis-tools util-linux coreutils)" >&2; exit 1; }
 done
 case "$SCHED" in
@@ -99,9 +121,11 @@ WORK="$(mktemp -d /tmp/greenrpc-bench.XXXXXX)"
 REDIS_PID=""
 GREEN_PID=""
 SIGNED_PID=""
+REDIS_TLS_PID=""
+GREEN_TLS_PID=""
 cleanup() {
   local pid
-  for pid in "$REDIS_PID" "$GREEN_PID" "$SIGNED_PID"; do
+  for pid in "$REDIS_PID" "$GREEN_PID" "$SIGNED_PID" "$REDIS_TLS_PID" "$GREEN_TLS_PID"; do
     if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -124,6 +148,10 @@ GREEN_PORT=$(free_port $((18000 + RANDOM % 1000)))
 [[ "$GREEN_PORT" != "$REDIS_PORT" ]] || GREEN_PORT=$(free_port $((GREEN_PORT + 1)))
 SIGNED_PORT=$(free_port $((GREEN_PORT + 1)))
 [[ "$SIGNED_PORT" != "$REDIS_PORT" ]] || SIGNED_PORT=$(free_port $((SIGNED_PORT + 1)))
+REDIS_TLS_PORT=$(free_port $((REDIS_PORT + 1)))
+while [[ " $GREEN_PORT $SIGNED_PORT " == *" $REDIS_TLS_PORT "* ]]; do REDIS_TLS_PORT=$(free_port $((REDIS_TLS_PORT + 1))); done
+GREEN_TLS_PORT=$(free_port $((SIGNED_PORT + 1)))
+while [[ " $REDIS_PORT $REDIS_TLS_PORT $GREEN_PORT " == *" $GREEN_TLS_PORT "* ]]; do GREEN_TLS_PORT=$(free_port $((GREEN_TLS_PORT + 1))); done
 # The shared secret of the signed section: 32 random bytes as hex (the length does not change the
 # per-request cost: HmacKey hashes the padded key once, at start-up).
 SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
@@ -155,6 +183,25 @@ fi
 MP_ONE=$'\x01'                       # msgpack positive fixint 1
 MP_VALUE2=$'\x81\xa5value\x02'       # msgpack fixmap {fixstr "value": fixint 2}
 
+# ---- TLS certificates (the TLS section): a CA and a server certificate for 127.0.0.1/localhost ----
+TLS_DIR="$WORK/tls"
+if [[ $RUN_TLS -eq 1 ]]; then
+  mkdir -p "$TLS_DIR"
+  if [[ $TLS_KEY_TYPE == ec ]]; then KEYOPT=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1); KEY_DESC="ECDSA P-256"
+  else KEYOPT=(-newkey rsa:2048); KEY_DESC="RSA 2048"; fi
+  (
+    cd "$TLS_DIR"
+    timeout 60 openssl req -x509 -new -nodes "${KEYOPT[@]}" -keyout ca.key -out ca.crt -days 2 -sha256 \
+      -subj "/CN=greenrpc bench CA" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    timeout 60 openssl req -new -nodes "${KEYOPT[@]}" -keyout server.key -out server.csr -subj "/CN=localhost"
+    printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+      "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" > server.ext
+    timeout 60 openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -sha256 \
+      -extfile server.ext
+    timeout 10 openssl verify -CAfile ca.crt server.crt
+  ) > "$WORK/certs.log" 2>&1 || { echo "making the TLS certificates failed:" >&2; cat "$WORK/certs.log" >&2; exit 1; }
+fi
+
 # ---- servers ------------------------------------------------------------------------------------
 "${PRIO[@]}" taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
   --daemonize no --loglevel warning > "$WORK/redis.log" 2>&1 &
@@ -164,18 +211,33 @@ GREEN_PID=$!
 "${PRIO[@]}" taskset -c "$SERVER_CPU" "$SERVER_BIN" --port "$SIGNED_PORT" --workers 1 --secret "$SECRET" \
   > "$WORK/greenrpc-signed.log" 2>&1 &
 SIGNED_PID=$!
+CLI_TLS=(--tls --cacert "$TLS_DIR/ca.crt")   # redis-cli and redis-benchmark, against the TLS servers
+if [[ $RUN_TLS -eq 1 ]]; then
+  "${PRIO[@]}" taskset -c "$SERVER_CPU" redis-server --port 0 --tls-port "$REDIS_TLS_PORT" --bind 127.0.0.1 \
+    --tls-cert-file "$TLS_DIR/server.crt" --tls-key-file "$TLS_DIR/server.key" --tls-ca-cert-file "$TLS_DIR/ca.crt" \
+    --tls-auth-clients no --save '' --appendonly no --daemonize no --loglevel warning > "$WORK/redis-tls.log" 2>&1 &
+  REDIS_TLS_PID=$!
+  "${PRIO[@]}" taskset -c "$SERVER_CPU" "$SERVER_BIN" --port "$GREEN_TLS_PORT" --workers 1 \
+    --tls-cert "$TLS_DIR/server.crt" --tls-key "$TLS_DIR/server.key" > "$WORK/greenrpc-tls.log" 2>&1 &
+  GREEN_TLS_PID=$!
+fi
 
-wait_ready() {  # port pid name
+wait_ready() {  # port pid name [redis-cli options]
+  local port=$1 pid=$2 name=$3; shift 3
   for _ in $(seq 100); do
-    if ! kill -0 "$2" 2>/dev/null; then echo "$3 died at startup:" >&2; cat "$WORK"/*.log >&2; exit 1; fi
-    if [[ "$(timeout 2 redis-cli -p "$1" PING 2>/dev/null)" == "PONG" ]]; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then echo "$name died at startup:" >&2; cat "$WORK"/*.log >&2; exit 1; fi
+    if [[ "$(timeout 2 redis-cli -p "$port" "$@" PING 2>/dev/null)" == "PONG" ]]; then return 0; fi
     sleep 0.1
   done
-  echo "$3 did not answer PING on port $1" >&2; exit 1
+  echo "$name did not answer PING on port $port" >&2; exit 1
 }
 wait_ready "$REDIS_PORT" "$REDIS_PID" redis-server
 wait_ready "$GREEN_PORT" "$GREEN_PID" echo_server
 wait_ready "$SIGNED_PORT" "$SIGNED_PID" "echo_server --secret"
+if [[ $RUN_TLS -eq 1 ]]; then
+  wait_ready "$REDIS_TLS_PORT" "$REDIS_TLS_PID" "redis-server --tls-port" "${CLI_TLS[@]}"
+  wait_ready "$GREEN_TLS_PORT" "$GREEN_TLS_PID" "echo_server --tls-cert" "${CLI_TLS[@]}"
+fi
 
 # ---- workloads: name, clients, pipeline, redis command, greenrpc command ------------------------
 # W1 compares add with INCRBY: both a 3-element RESP array, a lookup (key / command), integer
@@ -206,6 +268,27 @@ check "greenrpc echo <msgpack payload> -> msgpack payload" "$( { cat "$WORK/payl
 # unsigned traffic. (load_generator --secret itself checks one signed echo before it measures.)
 unsigned_reply=$(timeout 5 redis-cli -p "$SIGNED_PORT" "${GREEN_W2[@]}" | head -c 40)
 check "signed greenrpc refuses unsigned echo -> AUTH_ERROR" "AUTH_ERROR" "${unsigned_reply:0:10}"
+declare -A TLS_SESSION   # TLS_SESSION[redis|greenrpc] = "protocol, ciphersuite, peer signature type" (openssl s_client)
+if [[ $RUN_TLS -eq 1 ]]; then
+  check "redis TLS ECHO <payload> -> payload" "$( { cat "$WORK/payload.raw"; echo; } | hexof)" \
+    "$(timeout 5 redis-cli -p "$REDIS_TLS_PORT" "${CLI_TLS[@]}" "${REDIS_W2[@]}" | hexof)"
+  check "greenrpc TLS echo <msgpack payload> -> msgpack payload" "$( { cat "$WORK/payload.msgpack"; echo; } | hexof)" \
+    "$(timeout 5 redis-cli -p "$GREEN_TLS_PORT" "${CLI_TLS[@]}" "${GREEN_W2[@]}" | hexof)"
+  # TLS is really on: a plaintext PING to either TLS port gets no PONG.
+  for port in "$REDIS_TLS_PORT" "$GREEN_TLS_PORT"; do
+    if [[ "$(timeout 3 redis-cli -p "$port" PING 2>/dev/null | head -c 4)" == "PONG" ]]; then
+      echo "port $port answered a plaintext PING: TLS is not on" >&2; exit 1
+    fi
+  done
+  echo "verified: plaintext PING on both TLS ports gets no PONG"
+  for s in redis greenrpc; do
+    if [[ $s == redis ]]; then port=$REDIS_TLS_PORT; else port=$GREEN_TLS_PORT; fi
+    TLS_SESSION[$s]=$(timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile "$TLS_DIR/ca.crt" -verify_return_error \
+        -brief < /dev/null 2>&1 | awk -F': ' '/^Protocol version/ {p = $2} /^Ciphersuite/ {c = $2} /^Signature type/ {t = $2}
+        /^Server Temp Key/ {k = $2} END { printf "%s, %s, %s signature, %s key exchange", p, c, t, k }')
+    echo "verified: $s TLS session: ${TLS_SESSION[$s]}"
+  done
+fi
 
 # ---- running redis-benchmark ----------------------------------------------------------------------
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime of the whole process
@@ -214,20 +297,26 @@ cpu_busy() { awk -v c="cpu$1" '$1 == c {print $2 + $3 + $4 + $7 + $8 + $9}' /pro
 alive() {  # pid name
   kill -0 "$1" 2>/dev/null || { echo "$2 (pid $1) is gone: killed from outside? Results so far are void." >&2; exit 1; }
 }
-alive_all() { alive "$REDIS_PID" redis-server; alive "$GREEN_PID" echo_server; alive "$SIGNED_PID" "echo_server --secret"; }
+alive_all() {
+  alive "$REDIS_PID" redis-server; alive "$GREEN_PID" echo_server; alive "$SIGNED_PID" "echo_server --secret"
+  if [[ -n "$REDIS_TLS_PID" ]]; then alive "$REDIS_TLS_PID" "redis-server --tls-port"; alive "$GREEN_TLS_PID" "echo_server --tls-cert"; fi
+}
 RB_TIMEOUT=$(( SECS * 15 + 30 ))
 # run_rb port pid clients pipeline n cmd...
 #   -> prints "rps p50_ms p99_ms server_cpu_pct secs other_cpu_pct client_cpu_pct server_us_per_op"
 #   other_cpu_pct: time CPU $SERVER_CPU spent on anything but the server process (interference);
 #   client_cpu_pct: redis-benchmark's own CPU (user+sys, from rusage): ~100 = client-bound;
 #   server_us_per_op: server CPU time per request (user+sys of the whole server process).
+# RB_OPTS (an array; empty by default): more redis-benchmark options (the TLS section's --tls,
+# --cacert, -k 0), set in the $( ) subshell of one call.
+RB_OPTS=()
 run_rb() {
   local port=$1 pid=$2 c=$3 p=$4 n=$5; shift 5
   local t0 t1 c0 c1 b0 b1 k out line
   alive_all
   c0=$(cpu_ticks "$pid"); b0=$(cpu_busy "$SERVER_CPU"); t0=$(date +%s.%N)
   # In a subshell so that `times` reports exactly this redis-benchmark's CPU (children rusage).
-  if ! ( timeout "$RB_TIMEOUT" "${PRIO[@]}" taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$port" -c "$c" -P "$p" -n "$n" --csv "$@" > "$WORK/rb.out" 2> "$WORK/rb.err"
+  if ! ( timeout "$RB_TIMEOUT" "${PRIO[@]}" taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$port" "${RB_OPTS[@]}" -c "$c" -P "$p" -n "$n" --csv "$@" > "$WORK/rb.out" 2> "$WORK/rb.err"
          rc=$?; times > "$WORK/rb.times"; exit $rc ); then
     echo "redis-benchmark failed or timed out (port $port):" >&2; cat "$WORK/rb.err" >&2; exit 1
   fi
@@ -357,6 +446,72 @@ for w in "${SWORKLOADS[@]}"; do
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# ---- TLS: greenrpc vs redis-server, both over TLS, and each against its plaintext self -----------
+# Servers: redis-tls (redis-server --tls-port), greenrpc-tls (echo_server --tls-cert), and the
+# plaintext greenrpc and redis of the first section, all on CPU $SERVER_CPU. Same redis-benchmark
+# flags for all four; the TLS pair adds --tls --cacert ca.crt.
+LOAD_TLS_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+TWORKLOADS=()
+[[ $RUN_TLS -eq 1 ]] && TWORKLOADS=(W2t W3t Ct)
+declare -A TWC=([W2t]=50 [W3t]=50 [Ct]=50)
+declare -A TWP=([W2t]=1 [W3t]=16 [Ct]=1)
+declare -A TRES     # TRES[workload,server] = lines of run_rb output
+declare -A TN_FOR   # TN_FOR[workload,tls|plain] = -n of that pair
+# tls_rb server workload n -> run_rb's line. Ct: PING with -k 0 (a new connection per request).
+tls_rb() {
+  local s=$1 w=$2 n=$3 port pid
+  local -a opts=() cmd=()
+  case $s in
+    redis-tls) port=$REDIS_TLS_PORT; pid=$REDIS_TLS_PID; opts=("${CLI_TLS[@]}") ;;
+    greenrpc-tls) port=$GREEN_TLS_PORT; pid=$GREEN_TLS_PID; opts=("${CLI_TLS[@]}") ;;
+    greenrpc) port=$GREEN_PORT; pid=$GREEN_PID ;;
+    redis) port=$REDIS_PORT; pid=$REDIS_PID ;;
+  esac
+  if [[ $w == Ct ]]; then opts+=(-k 0); cmd=(PING)
+  elif [[ $s == redis* ]]; then cmd=("${REDIS_W2[@]}")
+  else cmd=("${GREEN_W2[@]}"); fi
+  RB_OPTS=("${opts[@]}")
+  run_rb "$port" "$pid" "${TWC[$w]}" "${TWP[$w]}" "$n" "${cmd[@]}"
+}
+size_n() {  # rate-a rate-b multiple -> an -n that keeps the faster one busy >= SECS seconds
+  awk -v a="$1" -v b="$2" -v s="$SECS" -v m="$3" 'BEGIN { r = (a > b ? a : b) * s; print int(r / m + 1) * m }'
+}
+for w in "${TWORKLOADS[@]}"; do
+  c=${TWC[$w]}; p=${TWP[$w]}
+  if [[ $w == Ct ]]; then probe_n=3000; else probe_n=$(( c * p * 200 )); [[ $probe_n -lt 20000 ]] && probe_n=20000; fi
+  declare -A probe=()
+  for s in redis-tls greenrpc-tls greenrpc redis; do
+    probe[$s]=$(tls_rb "$s" "$w" "$probe_n" | cut -d' ' -f1)
+  done
+  TN_FOR[$w,tls]=$(size_n "${probe[redis-tls]}" "${probe[greenrpc-tls]}" $((c * p)))
+  TN_FOR[$w,plain]=$(size_n "${probe[redis]}" "${probe[greenrpc]}" $((c * p)))
+  echo "$w: -c $c -P $p, TLS pair -n ${TN_FOR[$w,tls]}, plaintext pair -n ${TN_FOR[$w,plain]} (probe: redis-TLS ${probe[redis-tls]}/s, greenrpc-TLS ${probe[greenrpc-tls]}/s, greenrpc ${probe[greenrpc]}/s, redis ${probe[redis]}/s)" >&2
+  for rep in $(seq "$REPS"); do
+    if (( rep % 2 )); then order=(redis-tls greenrpc-tls greenrpc redis); else order=(redis greenrpc greenrpc-tls redis-tls); fi
+    for s in "${order[@]}"; do
+      if [[ $s == *-tls ]]; then n=${TN_FOR[$w,tls]}; else n=${TN_FOR[$w,plain]}; fi
+      res=$(tls_rb "$s" "$w" "$n")
+      TRES[$w,$s]+="$res"$'\n'
+      echo "  $w rep $rep $s: $res  (rps p50_ms p99_ms server_cpu% secs other_cpu% client_cpu% server_us/op)" >&2
+    done
+  done
+done
+# greenrpc's own client over TLS (informational, one run each): load_generator [--tls-ca] -> echo_server.
+declare -A TLG
+for w in "${TWORKLOADS[@]}"; do
+  [[ $w == Ct ]] && continue
+  for s in greenrpc-tls greenrpc; do
+    if [[ $s == greenrpc-tls ]]; then args=(--port "$GREEN_TLS_PORT" --tls-ca "$TLS_DIR/ca.crt"); else args=(--port "$GREEN_PORT"); fi
+    alive_all
+    out=$(timeout "$RB_TIMEOUT" "${PRIO[@]}" taskset -c "$CLIENT_CPU" "$LOADGEN_BIN" --host 127.0.0.1 "${args[@]}" \
+          --connections "${TWC[$w]}" --pipeline "${TWP[$w]}" --duration "$SECS" --warmup 0.5 --command echo --tino-payload 2>&1) || {
+      TLG[$w,$s]="failed: $(printf '%s' "$out" | tail -n 2 | tr '\n' ' ')"; echo "  load_generator $w $s failed" >&2; continue; }
+    TLG[$w,$s]=$(printf '%s\n' "$out" | grep '^RESULT' | sed -E 's/.* rps=([0-9.]+) p50_us=([0-9.]+) p99_us=([0-9.]+).*/\1 \2 \3/')
+    echo "  load_generator $w $s: ${TLG[$w,$s]} (rps p50_us p99_us)" >&2
+  done
+done
+LOAD_TLS_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # ---- report -------------------------------------------------------------------------------------
 # med ARRAY WORKLOAD SIDE COLUMN: the median of one column over the runs of one side of a workload.
 med() { local -n runs=$1; printf '%s' "${runs[$2,$3]}" | awk -v k="$4" 'NF {print $k}' | median; }
@@ -454,9 +609,62 @@ declare -A SIGN_COST  # SIGN_COST[workload] = "server unsigned, server signed, c
   echo "$GREEN_LINE Load average before/after: $LOAD_MID / $LOAD_AFTER."
 } > "$WORK/report-signed.md"
 
+[[ $RUN_TLS -eq 1 ]] && {
+  tdesc() { case $1 in W2t) echo "W2t echo 1400 B, -c 50 -P 1" ;; W3t) echo "W3t echo 1400 B, -c 50 -P 16" ;; Ct) echo "Ct new connections/s: PING, -k 0 -c 50 -P 1" ;; esac; }
+  echo "### TLS ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+  echo
+  echo "Command: \`bench/run.sh $ORIG_ARGS\` (build dir $BUILD; reps=$REPS, ~${SECS}s per run; median of $REPS runs per server; order redis-TLS, greenrpc-TLS, greenrpc, redis, then reversed). The TLS servers: \`redis-server --port 0 --tls-port P --tls-cert-file server.crt --tls-key-file server.key --tls-ca-cert-file ca.crt --tls-auth-clients no --save '' --appendonly no\` and \`echo_server --workers 1 --tls-cert server.crt --tls-key server.key\`; redis-benchmark adds \`--tls --cacert ca.crt\` for both, and \`-k 0\` for Ct (a new connection, over TLS a full handshake, for every request; ops/s = connections/s). Certificates: made by the script with the openssl CLI, $KEY_DESC (CA and server key), SAN IP:127.0.0.1, DNS:localhost. Negotiated (openssl s_client): redis ${TLS_SESSION[redis]}; greenrpc ${TLS_SESSION[greenrpc]}."
+  echo
+  echo "Over TLS, greenrpc vs redis-server (same flags, same run). Target: ratio >= 1.0."
+  echo
+  echo "| workload | redis-TLS ops/s | greenrpc-TLS ops/s | ratio greenrpc-TLS/redis-TLS | redis p50 / p99 ms | greenrpc p50 / p99 ms | server CPU redis / greenrpc | server CPU µs/op redis / greenrpc | redis-benchmark CPU (vs redis / vs greenrpc) |"
+  echo "|---|---:|---:|---:|---|---|---|---|---|"
+  for w in "${TWORKLOADS[@]}"; do
+    rr=$(med TRES "$w" redis-tls 1); gr=$(med TRES "$w" greenrpc-tls 1)
+    ratio=$(awk -v a="$gr" -v b="$rr" 'BEGIN { printf "%.2fx", a / b }')
+    echo "| $(tdesc "$w") | $(fmt_int "$rr") | $(fmt_int "$gr") | **$ratio** | $(med TRES "$w" redis-tls 2) / $(med TRES "$w" redis-tls 3) | $(med TRES "$w" greenrpc-tls 2) / $(med TRES "$w" greenrpc-tls 3) | $(med TRES "$w" redis-tls 4)% / $(med TRES "$w" greenrpc-tls 4)% | $(med TRES "$w" redis-tls 8) / $(med TRES "$w" greenrpc-tls 8) | $(med TRES "$w" redis-tls 7)% / $(med TRES "$w" greenrpc-tls 7)% |"
+  done
+  echo
+  echo "TLS against plaintext, each server against itself (same run, same flags without \`--tls\`; the plaintext servers are the first section's)."
+  echo
+  echo "| workload | greenrpc plaintext ops/s | greenrpc TLS ops/s | greenrpc TLS/plaintext | greenrpc server µs/op plaintext / TLS | redis plaintext ops/s | redis TLS ops/s | redis TLS/plaintext | redis server µs/op plaintext / TLS | greenrpc/redis plaintext | redis-benchmark CPU plaintext (vs redis / vs greenrpc) |"
+  echo "|---|---:|---:|---:|---|---:|---:|---:|---|---:|---|"
+  for w in "${TWORKLOADS[@]}"; do
+    gp=$(med TRES "$w" greenrpc 1); gt=$(med TRES "$w" greenrpc-tls 1); rp=$(med TRES "$w" redis 1); rt=$(med TRES "$w" redis-tls 1)
+    echo "| $(tdesc "$w") | $(fmt_int "$gp") | $(fmt_int "$gt") | $(awk -v a="$gt" -v b="$gp" 'BEGIN { printf "%.2fx", a / b }') | $(med TRES "$w" greenrpc 8) / $(med TRES "$w" greenrpc-tls 8) | $(fmt_int "$rp") | $(fmt_int "$rt") | $(awk -v a="$rt" -v b="$rp" 'BEGIN { printf "%.2fx", a / b }') | $(med TRES "$w" redis 8) / $(med TRES "$w" redis-tls 8) | $(awk -v a="$gp" -v b="$rp" 'BEGIN { printf "%.2fx", a / b }') | $(med TRES "$w" redis 7)% / $(med TRES "$w" greenrpc 7)% |"
+  done
+  echo
+  echo "All runs, in order (ops/s, then the share of CPU $SERVER_CPU taken by other processes during the run; -n TLS pair / plaintext pair: $(for w in "${TWORKLOADS[@]}"; do printf '%s %s / %s; ' "$w" "${TN_FOR[$w,tls]}" "${TN_FOR[$w,plain]}"; done | sed 's/; $//')):"
+  echo
+  for w in "${TWORKLOADS[@]}"; do
+    line="- $w"
+    for s in redis-tls greenrpc-tls greenrpc redis; do
+      line+=" $s: $(printf '%s' "${TRES[$w,$s]}" | awk 'NF {printf "%s (%s%%) ", $1, $6}')|"
+    done
+    echo "${line%|}"
+  done
+  echo
+  echo "greenrpc load_generator (\`--connections 50 --command echo --tino-payload\`, \`--tls-ca ca.crt\` for TLS) against echo_server TLS and plaintext (informational; one run each, ${SECS}s, client on CPU $CLIENT_CPU):"
+  echo
+  echo "| workload | plaintext ops/s | TLS ops/s | TLS/plaintext | plaintext p50 / p99 µs | TLS p50 / p99 µs |"
+  echo "|---|---:|---:|---:|---|---|"
+  for w in W2t W3t; do
+    a=${TLG[$w,greenrpc]:-}; b=${TLG[$w,greenrpc-tls]:-}
+    if [[ -z "$a" || -z "$b" || "$a" == failed* || "$b" == failed* ]]; then echo "| $w | ${a:-no result} | ${b:-no result} | | | |"; continue; fi
+    read -r a1 a2 a3 <<< "$a"; read -r b1 b2 b3 <<< "$b"
+    echo "| $w (pipeline ${TWP[$w]}) | $(fmt_int "$a1") | $(fmt_int "$b1") | $(awk -v x="$b1" -v y="$a1" 'BEGIN { printf "%.2fx", x / y }') | $a2 / $a3 | $b2 / $b3 |"
+  done
+  echo
+  echo "$MACHINE_LINE OpenSSL: $(openssl version | cut -d' ' -f1-2) (CLI)."
+  echo "Pinning: all four servers on CPU $SERVER_CPU, every client on CPU $CLIENT_CPU; scheduling: $SCHED${PRIO:+ (\`${PRIO[*]}\`)} for servers and clients alike."
+  echo "$GREEN_LINE Load average before/after: $LOAD_TLS_BEFORE / $LOAD_TLS_AFTER."
+} > "$WORK/report-tls.md"
+
 [[ $RUN_REDIS -eq 1 ]] && cat "$WORK/report.md"
 [[ $RUN_REDIS -eq 1 && $RUN_SIGNED -eq 1 ]] && echo
 [[ $RUN_SIGNED -eq 1 ]] && cat "$WORK/report-signed.md"
+[[ $RUN_TLS -eq 1 && ( $RUN_REDIS -eq 1 || $RUN_SIGNED -eq 1 ) ]] && echo
+[[ $RUN_TLS -eq 1 ]] && cat "$WORK/report-tls.md"
 
 # write_block file begin-marker end-marker report: replace the block between the markers (append
 # the markers and the report at the end of the file when the block does not exist yet).
@@ -476,5 +684,6 @@ if [[ $WRITE -eq 1 ]]; then
   RESULTS="$REPO/bench/RESULTS.md"
   [[ $RUN_REDIS -eq 1 ]] && write_block "$RESULTS" '<!-- BEGIN run.sh results -->' '<!-- END run.sh results -->' "$WORK/report.md"
   [[ $RUN_SIGNED -eq 1 ]] && write_block "$RESULTS" '<!-- BEGIN run.sh signed results -->' '<!-- END run.sh signed results -->' "$WORK/report-signed.md"
+  [[ $RUN_TLS -eq 1 ]] && write_block "$RESULTS" '<!-- BEGIN run.sh tls results -->' '<!-- END run.sh tls results -->' "$WORK/report-tls.md"
   echo "written to $RESULTS" >&2
 fi

@@ -9,6 +9,7 @@ packages=(
   libboost-fiber-dev libboost-context-dev libmsgpack-cxx-dev libssl-dev libgtest-dev
   libsqlite3-dev
   redis-tools redis-server python3 python3-redis python3-msgpack
+  openssl
 )
 sanitizer_packages=(clang-14 libfuzzer-14-dev)
 [ "${1:-}" = "--sanitizers" ] && packages+=("${sanitizer_packages[@]}")

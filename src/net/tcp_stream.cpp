@@ -92,6 +92,11 @@ void TcpStream::stop_waiting() noexcept {
   ready_arg_ = nullptr;
 }
 
+void TcpStream::acknowledge_now() noexcept {
+  int one = 1;
+  if (fd_ >= 0) ::setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
 void TcpStream::close() {
   if (fd_ < 0) return;
   check_owner();

@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "greenrpc/rpc/error_codes.hpp"
+#include "greenrpc/server/request_context.hpp"
 
 namespace greenrpc {
 namespace {
@@ -59,7 +60,8 @@ bool authenticate(BuiltinCall& c, std::string_view user, std::string_view passwo
   std::any value;
   std::string failure;
   try {
-    value = auth(user, password);
+    const RequestContext context(c.conn.id, c.conn.peer, "auth", c.conn.worker, c.conn.tls);
+    value = auth(context, user, password);
   } catch (const std::exception& e) {
     failure = e.what();
   } catch (...) {

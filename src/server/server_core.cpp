@@ -122,9 +122,14 @@ void ServerCore::start() {
   auto resp = std::make_shared<RespProtocol>();
   if (!tls_) return start({ListenerSpec{options_.host, options_.port, resp}});
   std::shared_ptr<const ProtocolFactory> secure = std::make_shared<TlsProtocol>(resp, tls_);
-  if (options_.tls.accept_plaintext)  // one port, the first byte chooses: 0x16 opens a TLS record
+  if (options_.tls.accept_plaintext) {
+    // One port, the first byte chooses: 0x16 opens a TLS record. Until that byte a connection is
+    // idle like any plaintext one (a pooled client may open it long before its first command);
+    // the handshake deadline counts from the choice.
+    const auto first_byte_wait = options_.idle_timeout.count() > 0 ? options_.idle_timeout : std::chrono::hours(24 * 365);
     secure = std::make_shared<SniffingProtocol>(std::vector<std::shared_ptr<const ProtocolFactory>>{secure, resp},
-                                                options_.tls.handshake_timeout);
+                                                std::chrono::duration_cast<std::chrono::milliseconds>(first_byte_wait));
+  }
   if (!options_.tls.port) {
     tls_listener_ = 0;
     return start({ListenerSpec{options_.host, options_.port, secure}});

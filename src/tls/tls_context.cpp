@@ -38,9 +38,9 @@ CtxPtr new_ctx(bool server, TlsVersion min_version, const std::string& ciphers, 
     config_error("cipher list \"" + ciphers + "\" refused");
   if (!suites.empty() && !SSL_CTX_set_ciphersuites(ctx.get(), suites.c_str()))
     config_error("TLS 1.3 ciphersuites \"" + suites + "\" refused");
-  // Idle connections keep no record buffers (34 KiB each otherwise). No renegotiation: it lets
-  // a peer make the server do handshake work (and write) from inside a read.
-  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
+  // Idle connections give their record buffers back when they go dormant (TlsStream, with
+  // SSL_free_buffers). No renegotiation: it lets a peer make the server do handshake work (and
+  // write) from inside a read.
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   return ctx;
 }

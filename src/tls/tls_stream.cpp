@@ -197,11 +197,20 @@ void TlsStream::fail(int ssl_error, const char* op) {
         r = R::wrong_host;
         what = "the server's certificate is not for \"" + info_.server_name + "\"";
         break;
-      default:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+      case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      case X509_V_ERR_CERT_UNTRUSTED:
         r = R::unknown_ca;
         what = context_->pinned() ? "the server's certificate is not the pinned one"
                : server           ? "the client's certificate is not issued by a trusted CA"
                                   : "the server's certificate is not issued by a trusted CA";
+        break;
+      default:  // chains to a trusted CA but cannot be used: wrong purpose, bad signature, a CA as leaf...
+        r = R::invalid_certificate;
+        what = server ? "the client's certificate is not acceptable" : "the server's certificate is not acceptable";
         break;
     }
     what += " (" + why + ")";
@@ -239,6 +248,9 @@ void TlsStream::handshake(Deadline deadline) {
     const int ret = SSL_do_handshake(ssl_);
     if (ret == 1) {
       push(deadline);  // the last flight (client: Finished; server: its tickets, if any)
+      // A server sends nothing after the client's Finished (no session tickets) for the ACK to
+      // ride on: a client with Nagle on would hold its first request for the delayed ACK.
+      if (server) transport_->acknowledge_now();
       handshaken_ = true;
       first_bytes_ = std::string();
       collect_info();
@@ -265,8 +277,9 @@ void TlsStream::handshake(Deadline deadline) {
           }
         }
         throw TlsError(TlsError::Reason::not_tls, std::string("TLS handshake with ") + peer().to_string() + ": " +
-                                                      (server ? "the client" : "the server") +
-                                                      " does not speak TLS (it sent " + show_bytes(first_bytes_) + ")");
+                                                      (server ? "the client does not speak TLS (it sent "
+                                                              : "the server did not answer in TLS (it sent ") +
+                                                      show_bytes(first_bytes_) + ")");
       }
       continue;
     }
@@ -368,6 +381,10 @@ bool TlsStream::notify_readable(Deadline deadline, Waiter::Callback ready, void*
 }
 
 void TlsStream::release_idle_buffers() noexcept {
+  // OpenSSL's record buffers (about 34 KiB) go back while idle; a busy connection keeps them
+  // (SSL_MODE_RELEASE_BUFFERS would free and reallocate them around every record). Refused, and
+  // harmless, while they hold a partial record.
+  SSL_free_buffers(ssl_);
   if (in_pos_ == in_end_) {
     in_.reset();
     in_pos_ = in_end_ = 0;

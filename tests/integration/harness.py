@@ -68,9 +68,16 @@ class ServerProcess:
         if not line.startswith("PORT "):
             self.kill()
             raise RuntimeError("unexpected first line from test_server: %r" % line)
-        port = int(line.split()[1])
+        fields = line.split()
+        port = int(fields[1])
         if not 0 < port < 65536:
             raise RuntimeError("bad port %d" % port)
+        # With TLS (test_server --tls-cert): "PORT <n> TLS_PORT <t>".
+        self.tls_port = None
+        if len(fields) >= 4 and fields[2] == "TLS_PORT":
+            self.tls_port = int(fields[3])
+            if not 0 < self.tls_port < 65536:
+                raise RuntimeError("bad TLS port %d" % self.tls_port)
         return port
 
     def alive(self):

@@ -2,11 +2,24 @@
 //
 //   test_server [--port N] [--host H] [--workers N] [--max-bulk N] [--max-array N]
 //               [--max-inline N] [--max-clients N] [--no-echo] [--ignore-stdin]
+//               [--tls-cert F --tls-key F [--tls-ca F] [--tls-require-client-cert]
+//                [--tls-port N] [--tls-accept-plaintext]]
 //
 // Prints "PORT <n>" on stdout once listening, then serves until SIGTERM/SIGINT or until stdin
 // reaches EOF (so it dies with the test that started it), stops cleanly, prints "STOPPED" on
 // stderr and exits 0. Every command below exists to exercise one type or special argument.
+//
+// With --tls-cert (ServerOptions::tls): the line is "PORT <n> TLS_PORT <t>" (t == n unless
+// --tls-port gave TLS a port of its own; --tls-port 0 picks a free one), and the commands
+// cert_whoami, tls_version and tls_sni are registered too (only then: without the --tls flags the
+// command table is the one test_builtins.py expects).
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -136,6 +149,75 @@ void register_commands(greenrpc::App& app, bool with_echo) {
   });
 }
 
+// Commands reading RequestContext::tls(): nil over plaintext.
+void register_tls_commands(greenrpc::App& app) {
+  // The common name of the client's verified certificate; nil when it sent none (or plaintext).
+  app.command("cert_whoami", [](const greenrpc::RequestContext& ctx) -> std::optional<std::string> {
+    if (const greenrpc::PeerCertificate* cert = ctx.peer_certificate()) return cert->common_name;
+    return std::nullopt;
+  });
+  app.command("tls_version", [](const greenrpc::RequestContext& ctx) -> std::optional<std::string> {
+    if (ctx.tls()) return ctx.tls()->version;
+    return std::nullopt;
+  });
+  app.command("tls_sni", [](const greenrpc::RequestContext& ctx) -> std::optional<std::string> {
+    if (ctx.tls()) return ctx.tls()->server_name;
+    return std::nullopt;
+  });
+}
+
+// test_support::serve_until_stopped, printing the TLS port on the PORT line as well (it needs
+// the Server, which that helper keeps to itself).
+int serve_tls_until_stopped(greenrpc::App& app, const greenrpc::ServerOptions& options, bool watch_stdin) {
+  const char* name = "test_server";
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+  if (sfd < 0) {
+    std::perror("signalfd");
+    return 1;
+  }
+  greenrpc::Server server;
+  try {
+    server = app.start_background(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: cannot start: %s\n", name, e.what());
+    return 1;
+  }
+  std::printf("PORT %u TLS_PORT %u\n", static_cast<unsigned>(server.port()), static_cast<unsigned>(server.tls_port()));
+  std::fflush(stdout);
+
+  const char* reason = nullptr;
+  while (!reason) {
+    pollfd fds[2] = {{sfd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    if (poll(fds, watch_stdin ? 2 : 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      std::perror("poll");
+      reason = "poll failure";
+      break;
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si{};
+      if (read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
+        reason = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+    }
+    if (!reason && watch_stdin && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      char buf[256];
+      ssize_t r = read(STDIN_FILENO, buf, sizeof buf);
+      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) reason = "stdin EOF";
+    }
+  }
+  std::fprintf(stderr, "%s: %s, stopping\n", name, reason);
+  server.stop();
+  std::fprintf(stderr, "STOPPED\n");
+  std::fflush(stderr);
+  close(sfd);
+  return 0;
+}
+
 bool parse_size(const char* text, std::size_t& out) {
   char* end = nullptr;
   errno = 0;
@@ -187,6 +269,19 @@ int main(int argc, char** argv) {
       if (!value(options.protocol_limits.max_inline_bytes)) return usage("bad --max-inline");
     } else if (arg == "--max-clients") {
       if (!value(options.max_connections)) return usage("bad --max-clients");
+    } else if (arg == "--tls-cert" || arg == "--tls-key" || arg == "--tls-ca") {
+      if (i + 1 >= argc) return usage((arg + " needs a file").c_str());
+      std::string& file = arg == "--tls-cert" ? options.tls.cert_file
+                          : arg == "--tls-key" ? options.tls.key_file
+                                               : options.tls.ca_file;
+      file = argv[++i];
+    } else if (arg == "--tls-require-client-cert") {
+      options.tls.require_client_cert = true;
+    } else if (arg == "--tls-port") {
+      if (!value(v) || v > 65535) return usage("bad --tls-port");
+      options.tls.port = static_cast<std::uint16_t>(v);
+    } else if (arg == "--tls-accept-plaintext") {
+      options.tls.accept_plaintext = true;
     } else {
       return usage(("unknown argument " + arg).c_str());
     }
@@ -202,5 +297,10 @@ int main(int argc, char** argv) {
   });
   app.state_factory([] { return Counter{}; });
 
-  return test_support::serve_until_stopped(app, options, "test_server", watch_stdin);
+  // The other --tls flags without --tls-cert reach the server, which refuses them.
+  const bool tls = options.tls.enabled() || !options.tls.key_file.empty() || !options.tls.ca_file.empty() ||
+                   options.tls.require_client_cert || options.tls.port || options.tls.accept_plaintext;
+  if (!tls) return test_support::serve_until_stopped(app, options, "test_server", watch_stdin);
+  register_tls_commands(app);
+  return serve_tls_until_stopped(app, options, watch_stdin);
 }

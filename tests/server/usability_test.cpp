@@ -95,6 +95,26 @@ TEST(AuthTypeCheck, MatchingAuthRequiredServesAfterAGoodAuth) {
   EXPECT_EQ(client.call<std::string>("whoami"), "alice");
 }
 
+// The three-argument form sees the connection (under mutual TLS, its certificate): here its
+// peer address decides, so a password alone is not enough.
+TEST(AuthTypeCheck, AuthFunctionWithTheRequestContextSeesThePeer) {
+  greenrpc::App app;
+  app.command("whoami", [](greenrpc::AuthRequired<std::string> u) { return *u; });
+  app.auth([](const greenrpc::RequestContext& ctx, std::string_view user,
+              std::string_view password) -> std::optional<std::string> {
+    if (password != "secret" || ctx.peer().host != "127.0.0.1" || ctx.tls() != nullptr) return std::nullopt;
+    return std::string(user) + "@" + ctx.peer().host;
+  });
+  greenrpc::Server server = app.start_background(test_app::local_options());
+  greenrpc::ClientOptions opts;
+  opts.username = "bob";
+  opts.password = "secret";
+  greenrpc::Client client("127.0.0.1", server.port(), opts);
+  EXPECT_EQ(client.call<std::string>("whoami"), "bob@127.0.0.1");
+  opts.password = "wrong";
+  EXPECT_THROW(greenrpc::Client("127.0.0.1", server.port(), opts).call<std::string>("whoami"), greenrpc::Error);
+}
+
 // ---- ConnState<T> with a move-only (or immovable) T ------------------------------------------
 
 struct MoveOnlySession {

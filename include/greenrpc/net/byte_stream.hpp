@@ -120,6 +120,10 @@ class ByteStream {
   virtual void close() = 0;
 
   virtual const Endpoint& peer() const = 0;
+  // Acknowledge what was received now instead of after the delayed-ACK timer (TCP_QUICKACK).
+  // For the end of a handshake: a peer whose socket waits for that ACK (Nagle) before sending its
+  // first request would otherwise stall 40 ms. Best effort, never parks.
+  virtual void acknowledge_now() noexcept {}
   // What TLS established, once the handshake completed; nullptr for a stream without TLS.
   virtual const TlsInfo* tls_info() const { return nullptr; }
 };

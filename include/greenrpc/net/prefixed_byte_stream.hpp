@@ -32,6 +32,7 @@ class PrefixedByteStream final : public ByteStream {
   void close() override { stream_->close(); }
   const Endpoint& peer() const override { return stream_->peer(); }
   const TlsInfo* tls_info() const override { return stream_->tls_info(); }
+  void acknowledge_now() noexcept override { stream_->acknowledge_now(); }
 
  private:
   std::string prefix_;

@@ -34,6 +34,7 @@ class TcpStream final : public ByteStream {
   void cancel() override;
   void close() override;
   const Endpoint& peer() const override { return peer_; }
+  void acknowledge_now() noexcept override;
 
   // Opens a connection; `deadline` bounds name resolution and the TCP handshake.
   // Throws ConnectError naming host:port and the system error. (TcpConnector adds cancellation

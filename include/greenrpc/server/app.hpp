@@ -22,6 +22,7 @@
 #include "greenrpc/server/handler.hpp"
 #include "greenrpc/server/move_only_any.hpp"
 #include "greenrpc/server/options.hpp"
+#include "greenrpc/server/request_context.hpp"
 #include "greenrpc/server/server.hpp"
 
 namespace greenrpc {
@@ -38,7 +39,7 @@ struct AuthParameter {
 struct AppDefinition {
   CommandRegistry registry;
   // (user, password) → auth value; empty std::any means rejected. Unset: AUTH is refused.
-  std::function<std::any(std::string_view user, std::string_view password)> authenticate;
+  std::function<std::any(const RequestContext& context, std::string_view user, std::string_view password)> authenticate;
   const std::type_info* auth_value_type = nullptr;  // what `authenticate` returns; null when unset
   std::vector<AuthParameter> auth_parameters;       // of every registered command
   std::function<MoveOnlyAny()> make_state;
@@ -85,8 +86,10 @@ class App {
     return command(name, [object, method](A... a) -> R { return (object->*method)(std::forward<A>(a)...); });
   }
 
-  // The auth function: `fn(password)` or `fn(user, password)` returns std::optional<T>; a value
-  // authenticates the connection (Auth<T> / AuthRequired<T> then see it), nullopt refuses it.
+  // The auth function: `fn(password)`, `fn(user, password)` or `fn(context, user, password)` (a
+  // `const RequestContext&` first: the peer, and under mutual TLS its certificate, to authorise
+  // by) returns std::optional<T>; a value authenticates the connection (Auth<T> /
+  // AuthRequired<T> then see it), nullopt refuses it.
   // T must be copyable. Throws std::invalid_argument if a registered command takes Auth<U> or
   // AuthRequired<U> with U not T (and command() throws likewise when registered afterwards).
   template <class F>
@@ -211,27 +214,38 @@ App& App::command(const Command<R(A...)>& decl, F fn) {
 
 namespace detail {
 template <class F>
-using auth_result_t = typename std::conditional_t<std::is_invocable_v<F&, std::string_view, std::string_view>,
-                                         std::invoke_result<F&, std::string_view, std::string_view>,
-                                         std::invoke_result<F&, std::string_view>>::type;
+using auth_result_t = typename std::conditional_t<
+    std::is_invocable_v<F&, const RequestContext&, std::string_view, std::string_view>,
+    std::invoke_result<F&, const RequestContext&, std::string_view, std::string_view>,
+    std::conditional_t<std::is_invocable_v<F&, std::string_view, std::string_view>,
+                       std::invoke_result<F&, std::string_view, std::string_view>,
+                       std::invoke_result<F&, std::string_view>>>::type;
 }  // namespace detail
 
 template <class F>
 App& App::auth(F fn) {
-  static_assert(std::is_invocable_v<F&, std::string_view, std::string_view> || std::is_invocable_v<F&, std::string_view>,
-                "auth function must take (password) or (user, password) as std::string_view");
+  static_assert(std::is_invocable_v<F&, const RequestContext&, std::string_view, std::string_view> ||
+                    std::is_invocable_v<F&, std::string_view, std::string_view> || std::is_invocable_v<F&, std::string_view>,
+                "auth function must take (password), (user, password) as std::string_view, or "
+                "(const RequestContext&, user, password)");
   // The value type T of the std::optional<T> (or other *-dereferenceable) the function returns.
   using Value = std::remove_cvref_t<decltype(*std::declval<detail::auth_result_t<F>&>())>;
   static_assert(std::is_copy_constructible_v<Value>,
                 "the auth value must be copyable (it is kept in std::any); wrap a move-only one in std::shared_ptr");
   set_auth_value_type(typeid(Value));
-  if constexpr (std::is_invocable_v<F&, std::string_view, std::string_view>) {
-    def_->authenticate = [fn = std::move(fn)](std::string_view user, std::string_view password) -> std::any {
+  if constexpr (std::is_invocable_v<F&, const RequestContext&, std::string_view, std::string_view>) {
+    def_->authenticate = [fn = std::move(fn)](const RequestContext& context, std::string_view user,
+                                              std::string_view password) -> std::any {
+      auto v = fn(context, user, password);
+      return v ? std::any(std::move(*v)) : std::any();
+    };
+  } else if constexpr (std::is_invocable_v<F&, std::string_view, std::string_view>) {
+    def_->authenticate = [fn = std::move(fn)](const RequestContext&, std::string_view user, std::string_view password) -> std::any {
       auto v = fn(user, password);
       return v ? std::any(std::move(*v)) : std::any();
     };
   } else {
-    def_->authenticate = [fn = std::move(fn)](std::string_view, std::string_view password) -> std::any {
+    def_->authenticate = [fn = std::move(fn)](const RequestContext&, std::string_view, std::string_view password) -> std::any {
       auto v = fn(password);
       return v ? std::any(std::move(*v)) : std::any();
     };

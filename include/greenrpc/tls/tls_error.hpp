@@ -13,6 +13,7 @@ class TlsError : public Error {
     unknown_ca,              // the peer's chain does not lead to a trusted CA (or the pinned certificate)
     wrong_host,              // the certificate is not for the name or IP connected to
     expired,                 // the peer's certificate has expired or is not valid yet
+    invalid_certificate,     // the peer's certificate cannot be used (wrong purpose, bad signature, ...)
     client_cert_required,    // the server requires a client certificate and got none (or refused ours)
     peer_cert_rejected,      // the peer refused our certificate or the handshake (its alert says why)
     not_tls,                 // the peer sent something other than TLS

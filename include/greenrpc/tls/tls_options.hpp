@@ -33,8 +33,9 @@ struct TlsServerOptions {
   // The TLS port also serves plaintext clients: each connection's first byte chooses (a TLS
   // record starts with 0x16; RESP never does).
   bool accept_plaintext = false;
-  // The whole handshake must complete within this, from the connection's first byte: a slow or
-  // silent handshake holds a slot no longer.
+  // The whole handshake must complete within this, counted from accept (with accept_plaintext,
+  // from the first byte, which chooses TLS): a slow or silent handshake holds a slot no longer,
+  // and a silent one holds no fiber meanwhile.
   std::chrono::milliseconds handshake_timeout{10'000};
 
   bool enabled() const noexcept { return !cert_file.empty(); }

@@ -14,7 +14,7 @@
 // * The reader and the writer may park at once (one in the transport's read, one in its write):
 //   OpenSSL itself is only entered between parks, on the owner thread, so never concurrently.
 // * notify_readable() is false while decrypted or undecrypted bytes are buffered; an idle stream
-//   keeps no record buffers (SSL_MODE_RELEASE_BUFFERS, and this stream's own released).
+//   keeps no record buffers: going dormant frees OpenSSL's (SSL_free_buffers) and this stream's.
 #include <memory>
 #include <string>
 
