@@ -79,6 +79,7 @@ inline std::string reason_name(greenrpc::TlsError::Reason r) {
     case R::unknown_ca: return "unknown_ca";
     case R::wrong_host: return "wrong_host";
     case R::expired: return "expired";
+    case R::invalid_certificate: return "invalid_certificate";
     case R::client_cert_required: return "client_cert_required";
     case R::peer_cert_rejected: return "peer_cert_rejected";
     case R::not_tls: return "not_tls";

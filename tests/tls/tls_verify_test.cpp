@@ -335,7 +335,7 @@ TEST_F(TlsVerifyTest, TlsClientOverMaxConnectionsIsToldWhy) {
 // out) or the client reports the RESP error as something other than not_tls.
 TEST_F(TlsVerifyTest, TlsClientOnAPlaintextPortFailsNotTlsAtOnce) {
   start(test_app::local_options());
-  expect_refusal(tls_client(), R::not_tls, "does not speak TLS");
+  expect_refusal(tls_client(), R::not_tls, "did not answer in TLS");
 }
 
 // ---- peers other than a greenrpc server --------------------------------------------------------
