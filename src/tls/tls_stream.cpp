@@ -310,6 +310,12 @@ std::size_t TlsStream::read_some(std::span<char> buf, Deadline deadline) {
   if (cancelled_) throw CancelledError("read on a cancelled stream (" + peer().to_string() + ")");
   if (failed_) throw IoError("read on a failed TLS connection (" + peer().to_string() + ")", 0);
   if (eof_ != EndOfStream::open) return 0;
+  // Nothing buffered here or in OpenSSL: SSL_read could only answer WANT_READ. Read the
+  // transport first (one failed SSL_read and its error-queue work less per request).
+  if (in_pos_ == in_end_ && !SSL_has_pending(ssl_) && pending_.empty() && !fill(deadline, "read")) {
+    eof_ = EndOfStream::abrupt;
+    return 0;
+  }
   for (;;) {
     tls_detail::clear_openssl_errors();
     std::size_t n = 0;
