@@ -94,6 +94,13 @@ std::exception_ptr ClientConnection::connect() {
       retryable = true;
       last = e.what();
       last_code = e.code();
+    } catch (const TlsError& e) {
+      // A TLS port at max_connections refuses in the clear, before any handshake ("-ERR max
+      // number of clients reached"): temporary, like a refused connect.
+      if (e.reason() == TlsError::Reason::not_tls && std::string_view(e.what()).find("max number of clients") != std::string_view::npos) {
+        retryable = true;
+        last = e.what();
+      }
     } catch (...) {
     }
     if (!retryable) return error;  // the server answered and refused (AUTH, NONCE): retrying cannot help

@@ -86,6 +86,9 @@ bool RespConnection::go_dormant(const Wakeup& wakeup) {
 bool RespConnection::needs_fiber(Waiter::Result why) const {
   // A dormant connection has nothing buffered and nothing unanswered: a timeout with nothing to
   // read only closes it, which the worker does without a fiber.
+  // Nor does a new connection whose first byte never came (its idle deadline, or TLS's handshake
+  // deadline, passed): there is no handshake to fail and no request to answer.
+  if (why == Waiter::Result::timed_out && !started_) return false;
   return !(why == Waiter::Result::timed_out && (draining_ || (idle_deadline_set_ && idle_deadline_.expired())));
 }
 
@@ -191,6 +194,9 @@ RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
     try {
       if (!started_) {
         started_ = true;
+        // A stop reached it before its first byte (a ClientHello that crossed the drain): no
+        // request was sent, so nothing is owed; the client reconnects elsewhere.
+        if (draining_ || cut_) throw CancelledError("stopping before the connection's handshake");
         // TLS: the handshake, bounded by the stream's handshake deadline (a no-op for TCP). A
         // drain ends it at once, like an idle read.
         idle_ = true;

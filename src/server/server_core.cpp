@@ -22,6 +22,8 @@ ServerCore::ServerCore(std::shared_ptr<const AppDefinition> app, ServerOptions o
   }
   if (options_.tls.enabled()) {
     tls_ = std::make_shared<ReloadableTlsContext>(options_.tls);  // fails fast on a bad file
+    if (options_.tls.port && *options_.tls.port != 0 && *options_.tls.port == options_.port)
+      throw std::invalid_argument("greenrpc: tls.port is the same as port; leave tls.port unset to serve TLS on port");
   } else if (options_.tls.port || options_.tls.accept_plaintext) {
     throw std::invalid_argument("greenrpc: tls.port or tls.accept_plaintext without tls.cert_file");
   }

@@ -21,6 +21,7 @@ constexpr std::size_t kInSize = 16 * 1024;       // ciphertext read from the tra
 constexpr std::size_t kMaxPlaintext = 64 * 1024;  // taken by one write_some (four records)
 constexpr std::size_t kGather = 16 * 1024;        // small parts gathered into one record
 constexpr std::size_t kFirstBytes = 64;           // kept for not_tls errors
+constexpr std::size_t kMaxHeld = 256 * 1024;      // ciphertext held beyond one write_some's records
 
 bool is_ip_literal(const std::string& host) {
   unsigned char buf[16];
@@ -109,7 +110,12 @@ TlsStream::TlsStream(std::unique_ptr<ByteStream> transport, std::shared_ptr<cons
   info_.server_name = name;
   const bool ip = is_ip_literal(name);
   if (!ip && !name.empty()) SSL_set_tlsext_host_name(ssl_, name.c_str());  // SNI is for names only
-  if (context_->pinned() || name.empty()) return;  // a pinned certificate is checked whole instead
+  if (context_->pinned()) return;  // a pinned certificate is checked whole instead
+  if (name.empty()) {
+    SSL_free(ssl_);
+    throw TlsError(TlsError::Reason::configuration,
+                   "TLS: no host name to verify the server's certificate against (set the host or tls.server_name)");
+  }
   const bool set = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), name.c_str()) == 1
                       : SSL_set1_host(ssl_, name.c_str()) == 1;
   if (!set) {
@@ -132,12 +138,18 @@ void TlsStream::close() { transport_->close(); }
 
 bool TlsStream::fill(Deadline deadline, const char* op) {
   if (!in_) in_ = std::make_unique<char[]>(kInSize);
-  const std::size_t n = transport_->read_some(std::span<char>(in_.get(), kInSize), deadline);
-  (void)op;
+  // Bytes OpenSSL has not taken yet stay (it takes all it is given while it wants more, but
+  // keep them rather than rely on it).
+  const std::size_t kept = in_end_ - in_pos_;
+  if (kept > 0 && in_pos_ > 0) std::memmove(in_.get(), in_.get() + in_pos_, kept);
   in_pos_ = 0;
-  in_end_ = n;
+  in_end_ = kept;
+  if (kept == kInSize) return true;
+  (void)op;
+  const std::size_t n = transport_->read_some(std::span<char>(in_.get() + kept, kInSize - kept), deadline);
+  in_end_ = kept + n;
   if (!handshaken_ && first_bytes_.size() < kFirstBytes)
-    first_bytes_.append(in_.get(), std::min(n, kFirstBytes - first_bytes_.size()));
+    first_bytes_.append(in_.get() + kept, std::min(n, kFirstBytes - first_bytes_.size()));
   return n > 0;
 }
 
@@ -172,14 +184,21 @@ void TlsStream::flush(Deadline deadline) {
   push(deadline);
 }
 
-void TlsStream::fail(int ssl_error, const char* op) {
+void TlsStream::fail(int ssl_error, const char* op) { std::rethrow_exception(failure_for(ssl_error, op)); }
+
+std::exception_ptr TlsStream::failure_for(int ssl_error, const char* op) {
   using R = TlsError::Reason;
   failed_ = true;
   const unsigned long code = ERR_peek_error();
   const int reason = ERR_GET_REASON(code);
   std::string detail = tls_detail::take_openssl_errors();
   const std::string who = peer().to_string();
-  if (ssl_error == SSL_ERROR_SYSCALL && detail.empty()) throw IoError("TLS " + std::string(op) + " with " + who + " failed", 0);
+  if (ssl_error == SSL_ERROR_SYSCALL && detail.empty())
+    return std::make_exception_ptr(IoError("TLS " + std::string(op) + " with " + who + " failed", 0));
+  // The peer's close_notify in the middle of its handshake: it went away, like a closed socket
+  // (a client retries that).
+  if (ssl_error == SSL_ERROR_ZERO_RETURN && !handshaken_)
+    return std::make_exception_ptr(IoError("connection with " + who + " closed during the TLS handshake", 0));
   const bool server = context_->is_server();
   const long verify = SSL_get_verify_result(ssl_);
   R r = R::protocol;
@@ -235,7 +254,8 @@ void TlsStream::fail(int ssl_error, const char* op) {
     }
   }
   if (what.empty()) what = std::string("TLS ") + op + " failed";
-  throw TlsError(r, "TLS " + std::string(op) + " with " + who + ": " + what + (detail.empty() ? "" : " [" + detail + "]"));
+  return std::make_exception_ptr(
+      TlsError(r, "TLS " + std::string(op) + " with " + who + ": " + what + (detail.empty() ? "" : " [" + detail + "]")));
 }
 
 void TlsStream::handshake(Deadline deadline) {
@@ -283,15 +303,17 @@ void TlsStream::handshake(Deadline deadline) {
       }
       continue;
     }
-    // Refused: OpenSSL queued an alert saying why (unknown CA, certificate required...). Send
-    // it, briefly, so the peer gets the reason and not just a closed connection.
+    // Refused: OpenSSL queued an alert saying why (unknown CA, certificate required...). The
+    // error is read first (the thread's error queue is not ours once the push parks), then the
+    // alert goes out, briefly, so the peer gets the reason and not just a closed connection.
+    std::exception_ptr error = failure_for(err, "handshake");
     std::string failure;
     try {
       push(earliest(deadline, Deadline::after(std::chrono::milliseconds(200))));
     } catch (const std::exception& e) {
       failure = e.what();
     }
-    fail(err, "handshake");
+    std::rethrow_exception(error);
   }
 }
 
@@ -328,6 +350,14 @@ std::size_t TlsStream::read_some(std::span<char> buf, Deadline deadline) {
     }
     if (err != SSL_ERROR_WANT_READ) fail(err, "read");
     push_from_reader();
+    // Records a read produced (alerts answering renegotiation attempts...) that a peer does not
+    // read would pile up here, out of sight of the memory budget: a bound, then the end.
+    if (pending_.size() + sending_.size() > kMaxHeld) {
+      failed_ = true;
+      throw IoError("TLS peer " + peer().to_string() + " does not read the records it provokes (" +
+                        std::to_string(pending_.size() + sending_.size()) + " bytes held)",
+                    0);
+    }
     if (!fill(deadline, "read")) {  // the transport ended without close_notify
       eof_ = EndOfStream::abrupt;
       return 0;
@@ -379,18 +409,23 @@ void TlsStream::shutdown(Deadline deadline) {
 
 bool TlsStream::notify_readable(Deadline deadline, Waiter::Callback ready, void* arg) {
   if (cancelled_ || failed_ || eof_ != EndOfStream::open) return false;
-  // Ciphertext not yet given to OpenSSL, or a record it holds: a read makes progress now.
-  if (in_pos_ < in_end_ || SSL_has_pending(ssl_)) return false;
-  release_idle_buffers();
+  // Ciphertext not yet given to OpenSSL, or decrypted bytes it holds: a read makes progress
+  // now. (A partial record it holds does not: a read would park.) Records waiting to go out: a
+  // read pushes them.
+  if (in_pos_ < in_end_ || SSL_pending(ssl_) > 0 || has_unflushed()) return false;
   if (!handshaken_) deadline = earliest(deadline, handshake_deadline_);
-  return transport_->notify_readable(deadline, ready, arg);
+  if (!transport_->notify_readable(deadline, ready, arg)) return false;
+  release_idle_buffers();  // armed: the callback comes in a later round, not before this returns
+  return true;
 }
 
 void TlsStream::release_idle_buffers() noexcept {
   // OpenSSL's record buffers (about 34 KiB) go back while idle; a busy connection keeps them
   // (SSL_MODE_RELEASE_BUFFERS would free and reallocate them around every record). Refused, and
   // harmless, while they hold a partial record.
-  SSL_free_buffers(ssl_);
+  // OpenSSL before 3.0.14 could free a read buffer still holding a record header (CVE-2024-4741).
+  static const bool safe_to_free = OpenSSL_version_num() >= 0x300000e0L;
+  if (safe_to_free) SSL_free_buffers(ssl_);
   if (in_pos_ == in_end_) {
     in_.reset();
     in_pos_ = in_end_ = 0;

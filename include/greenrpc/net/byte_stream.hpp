@@ -86,7 +86,8 @@ class ByteStream {
   virtual std::size_t write_some(std::span<const std::string_view> parts, Deadline deadline) = 0;
   // True when the stream itself holds taken bytes the kernel has not accepted yet (never for TCP).
   // A caller that then waits for the peer (e.g. for a reply) must flush() first, or the bytes may
-  // sit in the stream. A stream holds at most what its last write_some took.
+  // sit in the stream. A stream holds at most what its last write_some took, plus (TLS) records a
+  // read produced (an alert answering the peer), which the next read or write pushes.
   virtual bool has_unflushed() const { return false; }
   // Hands every held byte to the kernel; `deadline` bounds the whole flush. No-op for TCP.
   // Throws TimeoutError, CancelledError or IoError.

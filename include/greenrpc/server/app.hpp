@@ -108,6 +108,8 @@ class App {
 
   // Serves until SIGINT or SIGTERM (or request_stop()), then stops gracefully — Server::stop()'s
   // bounded sequence; a second signal skips the rest of the grace period. Runs the hooks.
+  // SIGHUP reloads the TLS certificate (Server::reload_tls); without TLS it is logged and
+  // ignored (it no longer ends the process).
   void run(const ServerOptions& options = {});
   // Makes run() stop and return; returns at once. Thread-safe: from a handler (an admin
   // "shutdown" command) or any thread. No effect when run() is not serving.

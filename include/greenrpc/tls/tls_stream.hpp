@@ -15,6 +15,7 @@
 //   OpenSSL itself is only entered between parks, on the owner thread, so never concurrently.
 // * notify_readable() is false while decrypted or undecrypted bytes are buffered; an idle stream
 //   keeps no record buffers: going dormant frees OpenSSL's (SSL_free_buffers) and this stream's.
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -70,6 +71,8 @@ class TlsStream final : public ByteStream {
   void push_from_reader() noexcept;
   // Throws the error OpenSSL reported for `ret` (not WANT_READ); `op` names the step.
   [[noreturn]] void fail(int ssl_error, const char* op);
+  // The error for `ssl_error`, read from OpenSSL now (before anything may park); marks the stream failed.
+  std::exception_ptr failure_for(int ssl_error, const char* op);
   void release_idle_buffers() noexcept;
   void collect_info();
 
