@@ -14,7 +14,6 @@
 // cert_whoami, tls_version and tls_sni are registered too (only then: without the --tls flags the
 // command table is the one test_builtins.py expects).
 
-
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
