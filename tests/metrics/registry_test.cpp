@@ -168,6 +168,9 @@ TEST(Registry, ConcurrentRendersNeverRunARemovedCollector) {
   };
   std::atomic<int> calls_on_dead{0};
   std::atomic<bool> done{false};
+  // Registered first, so a render's copy of the list is often taken before an owner leaves it
+  // and reaches the owner's entry after: the window a removal must cover.
+  auto slow = r.add([](TextWriter&) { std::this_thread::sleep_for(std::chrono::microseconds(300)); });
   std::vector<std::thread> scrapers;
   std::atomic<long> renders{0};
   for (int i = 0; i < 4; ++i) {
