@@ -129,13 +129,14 @@ HttpParseResult HttpRequestParser::parse(std::string_view input) {
 // A request line still without its end: refuse garbage at once (a TLS ClientHello, a binary
 // protocol) instead of waiting for a line end or the head limit.
 HttpParseResult HttpRequestParser::check_partial_request_line(std::string_view partial) {
-  while (!partial.empty() && (partial.front() == '\r' || partial.front() == '\n')) partial.remove_prefix(1);
+  if (partial == "\r") return {HttpParseStatus::incomplete};  // an empty line before the request line
   const std::size_t sp = partial.find(' ');
   const std::string_view method = partial.substr(0, sp);
   if (!std::all_of(method.begin(), method.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); }))
     return fail(400, "malformed request line");
   if (method.size() > limits_.max_method_bytes) return fail(400, "method too long");
   if (sp != std::string_view::npos) {
+    if (method.empty()) return fail(400, "malformed request method");
     std::string_view target = partial.substr(sp + 1);
     target = target.substr(0, target.find(' '));
     if (target.size() > limits_.max_target_bytes) return fail(414, "request target too long");

@@ -2,8 +2,10 @@
 // method classes, target paths, and every error class with its status.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "../../src/protocol/http_request_parser.hpp"
 
@@ -215,6 +217,61 @@ TEST(HttpRequestParser, ErrorResetsForANewRequest) {
   HttpParseResult r = p.parse("GET /ok HTTP/1.1\r\n\r\n");
   ASSERT_EQ(r.status, HttpParseStatus::complete);
   EXPECT_EQ(p.head().path, "/ok");
+}
+
+TEST(HttpRequestParser, RandomInputsWholeOrInPiecesAgree) {
+  // A small fuzzer in the unit suite: heads built from HTTP's own pieces and random bytes, parsed
+  // whole and in random pieces (each call passing a longer prefix of a moved copy). Both must
+  // reach the same outcome, status, consumed count and head; nothing may read out of bounds.
+  const std::vector<std::string> pieces{
+      "GET", "HEAD", "POST", "BREW", " ", "  ", "/metrics", "/readyz?x=1", "http://h:1/p", "*", "HTTP/1.1",
+      "HTTP/1.0", "HTTP/2.0", "HTTP/1.", "\r\n", "\n", "\r", ":", ": ", "Host", "Connection", "close",
+      "keep-alive", "Content-Length", "0", "12", "-1", "Transfer-Encoding", "chunked", "\t", ",", "X-A",
+      "\r\n\r\n", std::string(1, '\0'), "\x16\x03", "\x7f", "\xff", std::string(300, 'a')};
+  std::mt19937 rng(20261210);
+  HttpLimits limits;
+  limits.max_head_bytes = 512;  // small, so that random heads reach every bound
+  limits.max_target_bytes = 128;
+  limits.max_headers = 6;
+  int completes = 0, errors = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string in;
+    const int n = static_cast<int>(rng() % 24);
+    if (rng() % 2) in = "GET /metrics HTTP/1.1\r\n";  // often a valid start, so headers get parsed
+    for (int i = 0; i < n; ++i) in += pieces[rng() % pieces.size()];
+    if (rng() % 2) in += "\r\n\r\n";
+
+    HttpRequestParser whole(limits);
+    const HttpParseResult w = whole.parse(in);
+    HttpRequestParser split(limits);
+    HttpParseResult s{};
+    for (std::size_t len = 0;;) {
+      len = std::min(in.size(), len + 1 + rng() % 16);
+      const std::string copy = in.substr(0, len);  // another buffer each call
+      s = split.parse(copy);
+      if (s.status == HttpParseStatus::complete) {
+        // Compare while `copy` still holds what the head views.
+        ASSERT_EQ(w.status, HttpParseStatus::complete) << round;
+        EXPECT_EQ(split.head().method, whole.head().method) << round;
+        EXPECT_EQ(split.head().target, whole.head().target) << round;
+        EXPECT_EQ(split.head().path, whole.head().path) << round;
+        EXPECT_EQ(split.head().keep_alive, whole.head().keep_alive) << round;
+        EXPECT_EQ(split.head().has_body, whole.head().has_body) << round;
+        EXPECT_EQ(split.head().header_count, whole.head().header_count) << round;
+      }
+      if (s.status != HttpParseStatus::incomplete || len == in.size()) break;
+    }
+    ASSERT_EQ(s.status, w.status) << "round " << round << ": " << in;
+    EXPECT_EQ(s.error_status, w.error_status) << "round " << round << ": " << in;
+    EXPECT_EQ(s.consumed, w.consumed) << round;
+    if (w.status == HttpParseStatus::complete) {
+      ++completes;
+      EXPECT_LE(w.consumed, limits.max_head_bytes);
+    }
+    if (w.status == HttpParseStatus::error) ++errors;
+  }
+  EXPECT_GT(completes, 500);
+  EXPECT_GT(errors, 500);
 }
 
 }  // namespace
