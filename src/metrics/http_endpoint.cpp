@@ -169,7 +169,7 @@ struct HttpEndpoint::Impl {
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections;
   bool stopping = false;
   // Last member: destroyed (stopped and joined) first, while the rest is still there.
-  EventLoopThread loop{"greenrpc-metrics"};
+  EventLoopThread loop{"greenrpc-http"};
 
   void accept_loop();
   void refuse(TcpStream& stream);
@@ -196,7 +196,10 @@ void HttpEndpoint::Impl::accept_loop() {
     std::string failure;
     try {
       loop.spawn_fiber([this, c] {
-        serve(c);
+        try {
+          serve(c);
+        } catch (const std::exception&) {  // std::bad_alloc while rendering: the connection just ends
+        }
         c->stream->close();
         connections.erase(c);
         open_count.store(connections.size(), std::memory_order_relaxed);

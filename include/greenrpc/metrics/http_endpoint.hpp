@@ -13,7 +13,7 @@
 // (not HTTP/1.x), and the connection is closed after the response (see
 // src/protocol/http_request_parser.hpp).
 //
-// Runs on its own EventLoopThread ("greenrpc-metrics"), a fiber per connection, so a slow scrape
+// Runs on its own EventLoopThread (thread name "greenrpc-http"), a fiber per connection, so a slow scrape
 // never delays a server's workers. Bounded:
 // * at most options.max_connections connections at once: one more is answered 503 (no fiber
 //   is started for it) and closed;
