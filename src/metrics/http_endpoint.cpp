@@ -198,7 +198,7 @@ void HttpEndpoint::Impl::accept_loop() {
       loop.spawn_fiber([this, c] {
         try {
           serve(c);
-        } catch (const std::exception&) {  // std::bad_alloc while rendering: the connection just ends
+        } catch (...) {  // std::bad_alloc while rendering: the connection just ends
         }
         c->stream->close();
         connections.erase(c);
@@ -431,7 +431,10 @@ std::size_t HttpEndpoint::open_connections() const noexcept { return impl_->open
 
 std::shared_ptr<HttpEndpoint> HttpEndpoint::shared(const MetricsOptions& options, Registry& registry) {
   SharedTable& t = table();
-  std::shared_ptr<HttpEndpoint> found;  // declared before the lock: a last reference is dropped unlocked
+  // Declared before the lock: a last reference dropped here (an exception) is dropped unlocked, as
+  // the destructor takes the lock.
+  std::shared_ptr<HttpEndpoint> found;
+  std::shared_ptr<HttpEndpoint> made;
   std::unique_lock lock(t.mutex);
   if (options.port != 0) {
     const auto key = std::make_pair(options.host, options.port);
@@ -450,7 +453,7 @@ std::shared_ptr<HttpEndpoint> HttpEndpoint::shared(const MetricsOptions& options
       t.changed.wait(lock);
     }
   }
-  std::shared_ptr<HttpEndpoint> made(new HttpEndpoint(options, registry));  // binds; throws IoError
+  made.reset(new HttpEndpoint(options, registry));  // binds; throws IoError
   t.entries[std::make_pair(options.host, made->port())] = SharedEntry{made, made.get(), &registry};
   return made;
 }
