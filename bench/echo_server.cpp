@@ -1,12 +1,13 @@
 // The greenrpc side of the benchmark: add(int, NumberInput) and echo(str).
 //   echo_server [--port N] [--host H] [--workers N] [--secret S]   (defaults: 127.0.0.1:7777, 1 worker)
 //               [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]
-//               [--keep-idle-fibers] [--idle-fiber-linger-ms MS]
+//               [--keep-idle-fibers] [--idle-fiber-linger-ms MS] [--metrics-port N]
 // --secret S sets ServerOptions::auth_secret: user commands then require HMAC-signed requests and
 // every reply is signed (built-ins such as PING still answer unsigned).
 // --tls-cert/--tls-key (PEM) serve TLS on --port (ServerOptions::tls; plaintext sent there gets an
 // error reply and is closed). --tls-ca FILE additionally requires a client certificate that chains
 // to that CA (mutual TLS: tls.ca_file + tls.require_client_cert).
+// --metrics-port N serves /metrics, /healthz and /readyz on 127.0.0.1:N (ServerOptions::metrics).
 // Runs until SIGINT/SIGTERM. Prints "ready <port>" on stdout once it listens.
 #include <cstdio>
 #include <cstdlib>
@@ -36,10 +37,13 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--tls-cert")) options.tls.cert_file = value();
     else if (!std::strcmp(argv[i], "--tls-key")) options.tls.key_file = value();
     else if (!std::strcmp(argv[i], "--tls-ca")) options.tls.ca_file = value();
-    else {
+    else if (!std::strcmp(argv[i], "--metrics-port")) {
+      options.metrics.enabled = true;
+      options.metrics.port = static_cast<std::uint16_t>(std::atoi(value()));
+    } else {
       std::fprintf(stderr,
                    "usage: %s [--port N] [--host H] [--workers N] [--secret S] [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]\n"
-                   "          [--keep-idle-fibers] [--idle-fiber-linger-ms MS]\n",
+                   "          [--keep-idle-fibers] [--idle-fiber-linger-ms MS] [--metrics-port N]\n",
                    argv[0]);
       return 2;
     }

@@ -2,6 +2,7 @@
 //   quickstart_server [--port N] [--host H] [--workers N]
 //                     [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]   (TLS on --port; with
 //                     --tls-ca, clients must present a certificate issued by that CA)
+//                     [--metrics-port N]   (/metrics, /healthz, /readyz on 127.0.0.1:N)
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +19,10 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--tls-cert")) options.tls.cert_file = argv[i + 1];
     else if (!std::strcmp(argv[i], "--tls-key")) options.tls.key_file = argv[i + 1];
     else if (!std::strcmp(argv[i], "--tls-ca")) options.tls.ca_file = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--metrics-port")) {
+      options.metrics.enabled = true;
+      options.metrics.port = static_cast<std::uint16_t>(std::atoi(argv[i + 1]));
+    }
   }
   options.tls.require_client_cert = !options.tls.ca_file.empty();
 

@@ -7,6 +7,8 @@
 #include "greenrpc/runtime/event_loop_thread.hpp"
 #include "greenrpc/runtime/fiber_group.hpp"
 #include "greenrpc/runtime/fiber_deadline.hpp"
+#include "greenrpc/metrics/http_endpoint.hpp"
+#include "greenrpc/metrics/registry.hpp"
 #include "greenrpc/tls/tls_connector.hpp"
 
 namespace greenrpc {
@@ -36,8 +38,16 @@ struct Client::Impl {
       connections.push_back(
           std::make_unique<detail::ClientConnection>(fibers, host, port, options, std::move(connector), metrics));
     }
+    if (options.metrics.enabled) {
+      const std::string target = Endpoint{host, port}.to_string();
+      const std::string id = std::to_string(next_client_id.fetch_add(1, std::memory_order_relaxed));
+      metrics_handle = metrics::Registry::global().add(
+          [this, target, id](metrics::TextWriter& w) { metrics.write(w, target, id); });
+      metrics_endpoint = metrics::HttpEndpoint::shared(options.metrics);  // shared with a server on the same port
+    }
   }
   ~Impl() {
+    metrics_handle.reset();  // waits for a scrape inside the collector
     auto shutdown = [this] {
       for (auto& c : connections) c->shutdown();
     };
@@ -65,6 +75,9 @@ struct Client::Impl {
   std::atomic<std::size_t> next{0};
   std::mutex errors_mutex;  // copy-on-write: calls hold the map they started with
   std::shared_ptr<const detail::ErrorMap> errors = std::make_shared<detail::ErrorMap>();
+  metrics::Registry::Handle metrics_handle;
+  std::shared_ptr<metrics::HttpEndpoint> metrics_endpoint;
+  static inline std::atomic<std::uint64_t> next_client_id{1};  // the `client` label
 };
 
 Client::Client(std::string host, std::uint16_t port, ClientOptions options)

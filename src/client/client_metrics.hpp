@@ -10,6 +10,7 @@
 
 #include "greenrpc/metrics/bounded_labels.hpp"
 #include "greenrpc/metrics/single_writer.hpp"
+#include "greenrpc/metrics/text_writer.hpp"
 #include "greenrpc/runtime/deadline.hpp"
 
 namespace greenrpc::detail {
@@ -42,7 +43,13 @@ class ClientMetrics {
     return buckets_[command * metrics::kLatencyBuckets + b].get();
   }
   std::uint64_t latency_ns(std::size_t command) const noexcept { return latency_ns_[command].get(); }
-  std::uint64_t in_flight() const noexcept { return in_flight_.get() - done_.get(); }
+  std::uint64_t in_flight() const noexcept {
+    const std::uint64_t done = done_.get();  // first: a later read of the queued count is >= it
+    const std::uint64_t queued = in_flight_.get();
+    return queued > done ? queued - done : 0;
+  }
+  // This client's series, labelled target="host:port" and client="<id>" (any thread).
+  void write(metrics::TextWriter& w, std::string_view target, std::string_view id) const;
 
  private:
   metrics::BoundedLabels commands_;

@@ -20,6 +20,7 @@ Server::~Server() {
 
 std::uint16_t Server::port() const { return core_ ? core_->port() : 0; }
 std::uint16_t Server::tls_port() const { return core_ ? core_->tls_port() : 0; }
+std::uint16_t Server::metrics_port() const { return core_ ? core_->metrics_port() : 0; }
 void Server::reload_tls() {
   if (!core_) throw std::logic_error("greenrpc: reload_tls() on a stopped server");
   core_->reload_tls();

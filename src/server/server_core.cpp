@@ -38,7 +38,7 @@ ServerCore::ServerCore(std::shared_ptr<const AppDefinition> app, ServerOptions o
     route.index = command_labels_.size();
     command_labels_.push_back(route.command ? route.command->info->name : name);
   }
-  command_labels_.push_back("unknown");
+  command_labels_.push_back("(unknown)");  // every name not registered, one label value
 }
 
 ServerCore::~ServerCore() {
@@ -200,6 +200,30 @@ void ServerCore::start(std::vector<ListenerSpec> listeners) {
     throw;
   }
   running_ = true;
+  if (options_.metrics.enabled) {
+    // Registered once the workers exist (the collector reads them); reset before they go.
+    metrics_handle_ = metrics::Registry::global().add([this](metrics::TextWriter& w) { write_metrics(w); },
+                                                      [this] { return ready(); });
+    try {
+      metrics_endpoint_ = metrics::HttpEndpoint::shared(options_.metrics);
+    } catch (...) {
+      metrics_handle_.reset();
+      running_ = false;
+      for (auto& w : workers_) {
+        w->drain(OneShotEvent::create());
+        w->join();
+      }
+      {
+        std::lock_guard peers(peers_mutex_);
+        peers_.clear();
+      }
+      workers_.clear();
+      throw;
+    }
+    metrics_port_ = metrics_endpoint_->port();
+    GREENRPC_LOG(info, "metrics on http://" + options_.metrics.host + ":" + std::to_string(metrics_port_.load()) +
+                           "/metrics");
+  }
   for (const ListenerSpec& spec : listeners)
     GREENRPC_LOG(info, "listening on " + spec.host + ":" + std::to_string(spec.port) + " (" +
                            std::string(spec.protocol->name()) + ") with " + std::to_string(options_.workers) +
@@ -254,6 +278,10 @@ void ServerCore::stop(std::chrono::milliseconds grace) {
     std::lock_guard lock(peers_mutex_);
     peers_.clear();  // before any worker can be destroyed below
   }
+  // /readyz said "draining" all along; the collector reads the workers: it goes first (waiting
+  // for a scrape inside it), then the endpoint if no one else shares it.
+  metrics_handle_.reset();
+  metrics_endpoint_.reset();
   for (auto& w : workers_) {
     if (!w->join_within(hard_end)) {
       w->log_stuck();

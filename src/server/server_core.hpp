@@ -14,6 +14,9 @@
 #include "greenrpc/envelope/hmac_key.hpp"
 #include "greenrpc/server/app.hpp"
 #include "greenrpc/server/options.hpp"
+#include "greenrpc/metrics/http_endpoint.hpp"
+#include "greenrpc/metrics/registry.hpp"
+#include "greenrpc/metrics/text_writer.hpp"
 #include "greenrpc/tls/tls_context.hpp"
 #include "listener_spec.hpp"
 #include "server_metrics.hpp"
@@ -99,6 +102,12 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   // Calls fn(metrics, worker index, nanoseconds its thread slept) for each worker (any thread;
   // the workers exist from start() until stop()).
   void for_each_worker(const std::function<void(const WorkerMetrics&, unsigned, std::uint64_t)>& fn) const;
+  // The server's series (server_metrics_exposition.cpp); any thread, while the workers exist.
+  void write_metrics(metrics::TextWriter& w) const;
+  // /readyz: serving and no stop begun.
+  bool ready() const noexcept { return running_.load() && !stop_requested_.load(); }
+  // The metrics endpoint's port; 0 without metrics.
+  std::uint16_t metrics_port() const noexcept { return metrics_port_.load(); }
 
  private:
   std::shared_ptr<const AppDefinition> app_;
@@ -125,6 +134,10 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   Clock::time_point started_at_ = Clock::now();
   // TLS: the reloadable context, and which listener serves it (ports_ index; SIZE_MAX: none).
   std::shared_ptr<ReloadableTlsContext> tls_;
+  // Metrics: the collector's registration (reset before the workers go) and the endpoint.
+  metrics::Registry::Handle metrics_handle_;
+  std::shared_ptr<metrics::HttpEndpoint> metrics_endpoint_;
+  std::atomic<std::uint16_t> metrics_port_{0};
   std::size_t tls_listener_ = SIZE_MAX;
 };
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "greenrpc/codec/limits.hpp"
+#include "greenrpc/metrics/options.hpp"
 #include "greenrpc/protocol/limits.hpp"
 #include "greenrpc/tls/tls_options.hpp"
 
@@ -30,6 +31,9 @@ struct ClientOptions {
   // certificate the client refuses (or that refuses it) fails the calls with TlsError, not
   // retried; connection failures during the handshake are retried like any connect.
   TlsClientOptions tls{};
+  // Prometheus metrics of this client's calls, served like a server's (a server and clients of
+  // one process that name the same port share one endpoint).
+  MetricsOptions metrics{};
   protocol::ProtocolLimits protocol_limits{};
   codec::DecodeLimits decode_limits{};
 };

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "greenrpc/codec/limits.hpp"
+#include "greenrpc/metrics/options.hpp"
 #include "greenrpc/protocol/limits.hpp"
 #include "greenrpc/runtime/stack_pool.hpp"
 #include "greenrpc/tls/tls_options.hpp"
@@ -68,6 +69,10 @@ struct ServerOptions {
   // own), mutual TLS, versions, the handshake's deadline. Server::reload_tls() (SIGHUP under
   // App::run) loads the files again without dropping a connection.
   TlsServerOptions tls{};
+  // Prometheus metrics (metrics.enabled): /metrics, /healthz and /readyz over HTTP on
+  // metrics.host:metrics.port (127.0.0.1:9095, arrpc's port). /readyz answers 503 from the moment
+  // a stop begins, while connections drain. Server::metrics_port() tells the port.
+  MetricsOptions metrics{};
   protocol::ProtocolLimits protocol_limits{};
   codec::DecodeLimits decode_limits{};
   std::size_t fiber_stack_size = GuardedStackPool::kDefaultStackSize;

@@ -22,6 +22,8 @@ class Server {
   std::uint16_t port() const;
   // The port TLS is served on: port(), or ServerOptions::tls.port's; 0 without TLS.
   std::uint16_t tls_port() const;
+  // The port /metrics, /healthz and /readyz are served on; 0 without metrics.
+  std::uint16_t metrics_port() const;
   // Loads ServerOptions::tls's certificate, key and CA files again: new connections use them,
   // open ones keep theirs (none is dropped). On failure the current certificate stays and
   // TlsError says why. Thread-safe; std::logic_error when the server has no TLS.
