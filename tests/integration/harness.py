@@ -72,12 +72,21 @@ class ServerProcess:
         port = int(fields[1])
         if not 0 < port < 65536:
             raise RuntimeError("bad port %d" % port)
-        # With TLS (test_server --tls-cert): "PORT <n> TLS_PORT <t>".
+        # Then, with TLS (test_server --tls-cert), "TLS_PORT <t>"; with metrics (--metrics-port),
+        # "METRICS_PORT <m>": "PORT <n> [TLS_PORT <t>] [METRICS_PORT <m>]".
         self.tls_port = None
-        if len(fields) >= 4 and fields[2] == "TLS_PORT":
-            self.tls_port = int(fields[3])
-            if not 0 < self.tls_port < 65536:
-                raise RuntimeError("bad TLS port %d" % self.tls_port)
+        self.metrics_port = None
+        extra = fields[2:]
+        for name, value in zip(extra[0::2], extra[1::2]):
+            if name not in ("TLS_PORT", "METRICS_PORT"):
+                continue
+            number = int(value)
+            if not 0 < number < 65536:
+                raise RuntimeError("bad %s %d" % (name, number))
+            if name == "TLS_PORT":
+                self.tls_port = number
+            else:
+                self.metrics_port = number
         return port
 
     def alive(self):

@@ -3,7 +3,7 @@
 //   test_server [--port N] [--host H] [--workers N] [--max-bulk N] [--max-array N]
 //               [--max-inline N] [--max-clients N] [--no-echo] [--ignore-stdin]
 //               [--tls-cert F --tls-key F [--tls-ca F] [--tls-require-client-cert]
-//                [--tls-port N] [--tls-accept-plaintext]]
+//                [--tls-port N] [--tls-accept-plaintext]] [--metrics-port N]
 //
 // Prints "PORT <n>" on stdout once listening, then serves until SIGTERM/SIGINT or until stdin
 // reaches EOF (so it dies with the test that started it), stops cleanly, prints "STOPPED" on
@@ -13,6 +13,9 @@
 // --tls-port gave TLS a port of its own; --tls-port 0 picks a free one), and the commands
 // cert_whoami, tls_version and tls_sni are registered too (only then: without the --tls flags the
 // command table is the one test_builtins.py expects).
+//
+// With --metrics-port N (ServerOptions::metrics on 127.0.0.1:N; 0 picks a free port): the line
+// ends with " METRICS_PORT <m>", the port /metrics, /healthz and /readyz are served on.
 
 #include <cstdint>
 #include <cstdio>
@@ -225,6 +228,10 @@ int main(int argc, char** argv) {
       options.tls.port = static_cast<std::uint16_t>(v);
     } else if (arg == "--tls-accept-plaintext") {
       options.tls.accept_plaintext = true;
+    } else if (arg == "--metrics-port") {
+      if (!value(v) || v > 65535) return usage("bad --metrics-port");
+      options.metrics.enabled = true;
+      options.metrics.port = static_cast<std::uint16_t>(v);
     } else {
       return usage(("unknown argument " + arg).c_str());
     }
