@@ -2,14 +2,15 @@
 # greenrpc vs redis-server, same redis-benchmark invocation against both, in the same run.
 #
 #   bench/run.sh [BUILD_DIR] [--write] [--reps N] [--secs S] [--sched fifo|nice|none]
-#                [--signed-secs S] [--only redis|signed|tls] [--tls-key-type ec|rsa]
+#                [--signed-secs S] [--only redis|signed|tls|metrics] [--tls-key-type ec|rsa]
 #
 #   BUILD_DIR  meson build dir holding bench/echo_server and bench/load_generator
 #              (default: build; relative paths are tried from $PWD, then from the repo root)
 #   --write    also write the results into bench/RESULTS.md: the redis comparison between the
 #              "run.sh results" markers, the signed comparison between the "run.sh signed results"
-#              markers, the TLS comparison between the "run.sh tls results" markers (each block is
-#              replaced only when its section ran)
+#              markers, the TLS comparison between the "run.sh tls results" markers, the metrics
+#              comparison between the "run.sh metrics results" markers (each block is replaced only
+#              when its section ran)
 #   --reps N   repetitions per workload and server (default 3; the median is reported)
 #   --secs S   target seconds per redis-benchmark run (default 4; -n is sized from a probe)
 #   --sched P  fifo (default): servers and clients run SCHED_FIFO (chrt -f 10); nice: nice -n -15;
@@ -17,8 +18,8 @@
 #              other processes otherwise preempt the request/response loops and add ms of noise.
 #   --signed-secs S  measured seconds per load_generator run in the signed section (default 4;
 #              12 runs of S + 0.5 s warm-up: about 1 minute)
-#   --only X   run only the redis comparison (W1-W3), only the signed comparison (W2s, W3s) or
-#              only the TLS comparison (W2t, W3t, Ct, below)
+#   --only X   run only the redis comparison (W1-W3), only the signed comparison (W2s, W3s), only
+#              the TLS comparison (W2t, W3t, Ct, below) or only the metrics comparison (W2m, W3m)
 #   --tls-key-type K  the TLS section's CA and server keys: ec (P-256, ECDSA; the default) or rsa
 #              (2048 bits)
 #
@@ -56,6 +57,14 @@
 #        handshake, for every request), -c 50 -P 1; server CPU per request = per connection
 # load_generator --tls-ca runs W2t/W3t once each against echo_server TLS and plaintext
 # (informational: greenrpc's own client over TLS).
+#
+# Metrics section (after TLS): greenrpc with metrics on against metrics off, same redis-benchmark
+# flags as W2 and W3, in the same run: the plaintext echo_server of the first section (metrics off)
+# and one more, `echo_server --metrics-port M` (metrics on, /metrics on 127.0.0.1:M), both on CPU 0.
+# While the "on" server is measured, curl (on the client CPU) scrapes its /metrics once a second,
+# so the cost of rendering scrapes is in the numbers. Alternated (off,on / on,off / ...), median of
+# --reps. Goal: on/off >= 0.97.
+#   W2m  echo <payload>, -c 50 -P 1     W3m  the same with -P 16
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -84,12 +93,12 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-case "$ONLY" in all|redis|signed|tls) ;; *) echo "--only: redis, signed or tls" >&2; exit 2 ;; esac
+case "$ONLY" in all|redis|signed|tls|metrics) ;; *) echo "--only: redis, signed, tls or metrics" >&2; exit 2 ;; esac
 case "$TLS_KEY_TYPE" in ec|rsa) ;; *) echo "--tls-key-type: ec or rsa" >&2; exit 2 ;; esac
-RUN_REDIS=1; RUN_SIGNED=1; RUN_TLS=1
+RUN_REDIS=1; RUN_SIGNED=1; RUN_TLS=1; RUN_METRICS=1
 if [[ $ONLY != all ]]; then
-  RUN_REDIS=0; RUN_SIGNED=0; RUN_TLS=0
-  case "$ONLY" in redis) RUN_REDIS=1 ;; signed) RUN_SIGNED=1 ;; tls) RUN_TLS=1 ;; esac
+  RUN_REDIS=0; RUN_SIGNED=0; RUN_TLS=0; RUN_METRICS=0
+  case "$ONLY" in redis) RUN_REDIS=1 ;; signed) RUN_SIGNED=1 ;; tls) RUN_TLS=1 ;; metrics) RUN_METRICS=1 ;; esac
 fi
 if [[ "$BUILD" != /* ]]; then
   if [[ -d "$PWD/$BUILD" ]]; then BUILD="$PWD/$BUILD"; else BUILD="$REPO/$BUILD"; fi
@@ -101,7 +110,7 @@ declare -A SIGN_COST_LINE
 for b in "$SERVER_BIN" "$LOADGEN_BIN" "$SIGN_COST_BIN"; do
   [[ -x "$b" ]] || { echo "missing $b (build with: meson setup $BUILD && ninja -C $BUILD)" >&2; exit 1; }
 done
-for t in redis-server redis-benchmark redis-cli taskset timeout $( [[ $RUN_TLS -eq 1 ]] && echo openssl ); do
+for t in redis-server redis-benchmark redis-cli taskset timeout $( [[ $RUN_TLS -eq 1 ]] && echo openssl ) $( [[ $RUN_METRICS -eq 1 ]] && echo curl ); do
   command -v "$t" >/dev/null || { echo "missing $t (apt-get install redis-server redis-tools util-linux coreutils)" >&2; exit 1; }
 done
 case "$SCHED" in
@@ -123,9 +132,11 @@ GREEN_PID=""
 SIGNED_PID=""
 REDIS_TLS_PID=""
 GREEN_TLS_PID=""
+METRICS_PID=""
+SCRAPER_PID=""
 cleanup() {
   local pid
-  for pid in "$REDIS_PID" "$GREEN_PID" "$SIGNED_PID" "$REDIS_TLS_PID" "$GREEN_TLS_PID"; do
+  for pid in "$SCRAPER_PID" "$REDIS_PID" "$GREEN_PID" "$SIGNED_PID" "$REDIS_TLS_PID" "$GREEN_TLS_PID" "$METRICS_PID"; do
     if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -152,6 +163,11 @@ REDIS_TLS_PORT=$(free_port $((REDIS_PORT + 1)))
 while [[ " $GREEN_PORT $SIGNED_PORT " == *" $REDIS_TLS_PORT "* ]]; do REDIS_TLS_PORT=$(free_port $((REDIS_TLS_PORT + 1))); done
 GREEN_TLS_PORT=$(free_port $((SIGNED_PORT + 1)))
 while [[ " $REDIS_PORT $REDIS_TLS_PORT $GREEN_PORT " == *" $GREEN_TLS_PORT "* ]]; do GREEN_TLS_PORT=$(free_port $((GREEN_TLS_PORT + 1))); done
+# The metrics section's server (metrics on) and its HTTP endpoint.
+METRICS_PORT=$(free_port $((GREEN_TLS_PORT + 1)))
+while [[ " $REDIS_PORT $REDIS_TLS_PORT $GREEN_PORT $SIGNED_PORT " == *" $METRICS_PORT "* ]]; do METRICS_PORT=$(free_port $((METRICS_PORT + 1))); done
+METRICS_HTTP_PORT=$(free_port $((METRICS_PORT + 1)))
+while [[ " $REDIS_PORT $REDIS_TLS_PORT $GREEN_PORT $SIGNED_PORT $GREEN_TLS_PORT " == *" $METRICS_HTTP_PORT "* ]]; do METRICS_HTTP_PORT=$(free_port $((METRICS_HTTP_PORT + 1))); done
 # The shared secret of the signed section: 32 random bytes as hex (the length does not change the
 # per-request cost: HmacKey hashes the padded key once, at start-up).
 SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
@@ -221,6 +237,11 @@ if [[ $RUN_TLS -eq 1 ]]; then
     --tls-cert "$TLS_DIR/server.crt" --tls-key "$TLS_DIR/server.key" > "$WORK/greenrpc-tls.log" 2>&1 &
   GREEN_TLS_PID=$!
 fi
+if [[ $RUN_METRICS -eq 1 ]]; then
+  "${PRIO[@]}" taskset -c "$SERVER_CPU" "$SERVER_BIN" --port "$METRICS_PORT" --workers 1 --metrics-port "$METRICS_HTTP_PORT" \
+    > "$WORK/greenrpc-metrics.log" 2>&1 &
+  METRICS_PID=$!
+fi
 
 wait_ready() {  # port pid name [redis-cli options]
   local port=$1 pid=$2 name=$3; shift 3
@@ -238,6 +259,7 @@ if [[ $RUN_TLS -eq 1 ]]; then
   wait_ready "$REDIS_TLS_PORT" "$REDIS_TLS_PID" "redis-server --tls-port" "${CLI_TLS[@]}"
   wait_ready "$GREEN_TLS_PORT" "$GREEN_TLS_PID" "echo_server --tls-cert" "${CLI_TLS[@]}"
 fi
+[[ $RUN_METRICS -eq 1 ]] && wait_ready "$METRICS_PORT" "$METRICS_PID" "echo_server --metrics-port"
 
 # ---- workloads: name, clients, pipeline, redis command, greenrpc command ------------------------
 # W1 compares add with INCRBY: both a 3-element RESP array, a lookup (key / command), integer
@@ -289,6 +311,13 @@ if [[ $RUN_TLS -eq 1 ]]; then
     echo "verified: $s TLS session: ${TLS_SESSION[$s]}"
   done
 fi
+if [[ $RUN_METRICS -eq 1 ]]; then
+  check "greenrpc (metrics on) echo <msgpack payload> -> msgpack payload" "$( { cat "$WORK/payload.msgpack"; echo; } | hexof)" \
+    "$(timeout 5 redis-cli -p "$METRICS_PORT" "${GREEN_W2[@]}" | hexof)"
+  # Metrics are really on: the echo just made is counted on the endpoint.
+  scraped=$(timeout 5 curl -sf "http://127.0.0.1:$METRICS_HTTP_PORT/metrics" | grep -c '^greenrpc_server_requests_total{.*command="echo",outcome="ok"} 1$' || true)
+  check "echo_server --metrics-port serves /metrics counting the echo" "1" "$scraped"
+fi
 
 # ---- running redis-benchmark ----------------------------------------------------------------------
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime of the whole process
@@ -300,6 +329,7 @@ alive() {  # pid name
 alive_all() {
   alive "$REDIS_PID" redis-server; alive "$GREEN_PID" echo_server; alive "$SIGNED_PID" "echo_server --secret"
   if [[ -n "$REDIS_TLS_PID" ]]; then alive "$REDIS_TLS_PID" "redis-server --tls-port"; alive "$GREEN_TLS_PID" "echo_server --tls-cert"; fi
+  if [[ -n "$METRICS_PID" ]]; then alive "$METRICS_PID" "echo_server --metrics-port"; fi
 }
 RB_TIMEOUT=$(( SECS * 15 + 30 ))
 # run_rb port pid clients pipeline n cmd...
@@ -512,6 +542,62 @@ for w in "${TWORKLOADS[@]}"; do
 done
 LOAD_TLS_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# ---- metrics on vs off: the same redis-benchmark W2/W3 flags, echo_server with and without metrics --
+# Servers: greenrpc (the first section's plaintext echo_server, metrics off) and metrics
+# (echo_server --metrics-port, metrics on), both on CPU $SERVER_CPU. During every "on" run a curl loop
+# on CPU $CLIENT_CPU scrapes its /metrics once a second (as a Prometheus would), so rendering the
+# scrapes is part of the server CPU measured.
+LOAD_METRICS_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+MWORKLOADS=()
+[[ $RUN_METRICS -eq 1 ]] && MWORKLOADS=(W2m W3m)
+declare -A MWC=([W2m]=50 [W3m]=50)
+declare -A MWP=([W2m]=1 [W3m]=16)
+declare -A MRES      # MRES[workload,off|on] = lines of run_rb output
+declare -A MN_FOR    # MN_FOR[workload] = -n
+declare -A MSCRAPES  # MSCRAPES[workload] = scrapes answered 200 during its "on" runs
+start_scraper() {  # scrapes /metrics once a second until stop_scraper; counts the 200s in $WORK/scrapes
+  : > "$WORK/scrapes"
+  ( while :; do
+      code=$(timeout 3 taskset -c "$CLIENT_CPU" curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+               "http://127.0.0.1:$METRICS_HTTP_PORT/metrics" 2>/dev/null || true)
+      [[ "$code" == 200 ]] && echo x >> "$WORK/scrapes"
+      sleep 1
+    done ) &
+  SCRAPER_PID=$!
+}
+stop_scraper() {
+  if [[ -n "$SCRAPER_PID" ]]; then
+    kill -TERM "$SCRAPER_PID" 2>/dev/null || true
+    wait "$SCRAPER_PID" 2>/dev/null || true
+    SCRAPER_PID=""
+  fi
+}
+for w in "${MWORKLOADS[@]}"; do
+  c=${MWC[$w]}; p=${MWP[$w]}
+  probe_n=$(( c * p * 200 )); [[ $probe_n -lt 20000 ]] && probe_n=20000
+  r1=$(run_rb "$GREEN_PORT" "$GREEN_PID" "$c" "$p" "$probe_n" "${GREEN_W2[@]}" | cut -d' ' -f1)
+  r2=$(run_rb "$METRICS_PORT" "$METRICS_PID" "$c" "$p" "$probe_n" "${GREEN_W2[@]}" | cut -d' ' -f1)
+  n=$(awk -v a="$r1" -v b="$r2" -v s="$SECS" -v m=$((c * p)) 'BEGIN { r = (a > b ? a : b) * s; n = int(r / m + 1) * m; print n }')
+  MN_FOR[$w]=$n
+  MSCRAPES[$w]=0
+  echo "$w: -c $c -P $p -n $n (probe: metrics off $r1/s, on $r2/s)" >&2
+  for rep in $(seq "$REPS"); do
+    if (( rep % 2 )); then order=(off on); else order=(on off); fi
+    for v in "${order[@]}"; do
+      if [[ $v == off ]]; then res=$(run_rb "$GREEN_PORT" "$GREEN_PID" "$c" "$p" "$n" "${GREEN_W2[@]}")
+      else
+        start_scraper
+        res=$(run_rb "$METRICS_PORT" "$METRICS_PID" "$c" "$p" "$n" "${GREEN_W2[@]}")
+        stop_scraper
+        MSCRAPES[$w]=$(( ${MSCRAPES[$w]} + $(wc -l < "$WORK/scrapes") ))
+      fi
+      MRES[$w,$v]+="$res"$'\n'
+      echo "  $w rep $rep metrics $v: $res  (rps p50_ms p99_ms server_cpu% secs other_cpu% client_cpu% server_us/op)" >&2
+    done
+  done
+done
+LOAD_METRICS_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # ---- report -------------------------------------------------------------------------------------
 # med ARRAY WORKLOAD SIDE COLUMN: the median of one column over the runs of one side of a workload.
 med() { local -n runs=$1; printf '%s' "${runs[$2,$3]}" | awk -v k="$4" 'NF {print $k}' | median; }
@@ -660,11 +746,37 @@ declare -A SIGN_COST  # SIGN_COST[workload] = "server unsigned, server signed, c
   echo "$GREEN_LINE Load average before/after: $LOAD_TLS_BEFORE / $LOAD_TLS_AFTER."
 } > "$WORK/report-tls.md"
 
+[[ $RUN_METRICS -eq 1 ]] && {
+  mdesc() { case $1 in W2m) echo "W2 echo 1400 B, -c 50 -P 1" ;; W3m) echo "W3 echo 1400 B, -c 50 -P 16" ;; esac; }
+  echo "### Metrics on vs off ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+  echo
+  echo "Command: \`bench/run.sh $ORIG_ARGS\` (build dir $BUILD; reps=$REPS, ~${SECS}s per run; median of $REPS runs per server, alternated off,on / on,off). \`echo_server --workers 1\` (metrics off) against \`echo_server --workers 1 --metrics-port M\` (metrics on: per-worker counters and histograms, served on 127.0.0.1:M), the same redis-benchmark flags as W2 and W3 (\`echo <msgpack payload>\`). During every \"on\" run curl scraped /metrics once a second (on CPU $CLIENT_CPU), so the scrapes' cost is included. Goal: on/off >= 0.97."
+  echo
+  echo "| workload | metrics off ops/s | metrics on ops/s | ratio on/off | off p50 / p99 ms | on p50 / p99 ms | server CPU off / on | server CPU µs/op off / on | scrapes during the on runs |"
+  echo "|---|---:|---:|---:|---|---|---|---|---:|"
+  for w in "${MWORKLOADS[@]}"; do
+    fr=$(med MRES "$w" off 1); nr=$(med MRES "$w" on 1)
+    echo "| $(mdesc "$w") | $(fmt_int "$fr") | $(fmt_int "$nr") | **$(awk -v a="$nr" -v b="$fr" 'BEGIN { printf "%.3fx", a / b }')** | $(med MRES "$w" off 2) / $(med MRES "$w" off 3) | $(med MRES "$w" on 2) / $(med MRES "$w" on 3) | $(med MRES "$w" off 4)% / $(med MRES "$w" on 4)% | $(med MRES "$w" off 8) / $(med MRES "$w" on 8) | ${MSCRAPES[$w]} |"
+  done
+  echo
+  echo "All runs, in order (ops/s, then the share of CPU $SERVER_CPU taken by other processes during the run; -n: $(for w in "${MWORKLOADS[@]}"; do printf '%s %s; ' "$w" "${MN_FOR[$w]}"; done | sed 's/; $//')):"
+  echo
+  for w in "${MWORKLOADS[@]}"; do
+    echo "- $w off: $(printf '%s' "${MRES[$w,off]}" | awk 'NF {printf "%s (%s%%) ", $1, $6}')| on: $(printf '%s' "${MRES[$w,on]}" | awk 'NF {printf "%s (%s%%) ", $1, $6}')"
+  done
+  echo
+  echo "$MACHINE_LINE"
+  echo "Pinning: both echo_servers on CPU $SERVER_CPU, redis-benchmark and curl on CPU $CLIENT_CPU; scheduling: $SCHED${PRIO:+ (\`${PRIO[*]}\`)} for servers and clients alike."
+  echo "$GREEN_LINE Load average before/after: $LOAD_METRICS_BEFORE / $LOAD_METRICS_AFTER."
+} > "$WORK/report-metrics.md"
+
 [[ $RUN_REDIS -eq 1 ]] && cat "$WORK/report.md"
 [[ $RUN_REDIS -eq 1 && $RUN_SIGNED -eq 1 ]] && echo
 [[ $RUN_SIGNED -eq 1 ]] && cat "$WORK/report-signed.md"
 [[ $RUN_TLS -eq 1 && ( $RUN_REDIS -eq 1 || $RUN_SIGNED -eq 1 ) ]] && echo
 [[ $RUN_TLS -eq 1 ]] && cat "$WORK/report-tls.md"
+[[ $RUN_METRICS -eq 1 && ( $RUN_REDIS -eq 1 || $RUN_SIGNED -eq 1 || $RUN_TLS -eq 1 ) ]] && echo
+[[ $RUN_METRICS -eq 1 ]] && cat "$WORK/report-metrics.md"
 
 # write_block file begin-marker end-marker report: replace the block between the markers (append
 # the markers and the report at the end of the file when the block does not exist yet).
@@ -685,5 +797,6 @@ if [[ $WRITE -eq 1 ]]; then
   [[ $RUN_REDIS -eq 1 ]] && write_block "$RESULTS" '<!-- BEGIN run.sh results -->' '<!-- END run.sh results -->' "$WORK/report.md"
   [[ $RUN_SIGNED -eq 1 ]] && write_block "$RESULTS" '<!-- BEGIN run.sh signed results -->' '<!-- END run.sh signed results -->' "$WORK/report-signed.md"
   [[ $RUN_TLS -eq 1 ]] && write_block "$RESULTS" '<!-- BEGIN run.sh tls results -->' '<!-- END run.sh tls results -->' "$WORK/report-tls.md"
+  [[ $RUN_METRICS -eq 1 ]] && write_block "$RESULTS" '<!-- BEGIN run.sh metrics results -->' '<!-- END run.sh metrics results -->' "$WORK/report-metrics.md"
   echo "written to $RESULTS" >&2
 fi
