@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../support/loopback.hpp"
+#include "greenrpc/metrics/single_writer.hpp"
 #include "../support/server_fixture.hpp"
 #include "../tls/tls_test_support.hpp"
 
