@@ -252,9 +252,9 @@ TEST_F(ServerMetricsTest, TenThousandUnknownNamesShareOneSeries) {
 TEST_F(ServerMetricsTest, InFlightGaugeShowsARunningHandler) {
   start(metrics_server());
   greenrpc::Client client("127.0.0.1", server.port());
-  auto slow = client.call_async(test_app::sleep_ms, 800);
-  EXPECT_EQ(await_sum("greenrpc_server_requests_in_flight", {}, 1), 1);
-  EXPECT_EQ(slow.get(), 800);
+  auto slow = client.call_async(test_app::sleep_ms, 1500);
+  EXPECT_EQ(await_sum("greenrpc_server_requests_in_flight", {}, 1, 1400ms), 1);
+  EXPECT_EQ(slow.get(), 1500);
   EXPECT_EQ(await_sum("greenrpc_server_requests_in_flight", {}, 0), 0);
   EXPECT_EQ(await_sum("greenrpc_server_requests_total", {label("command", "sleep_ms"), label("outcome", "ok")}, 1), 1);
 }
@@ -267,7 +267,7 @@ TEST_F(ServerMetricsTest, ReadyzTurnsNotReadyDuringTheDrainWhileMetricsStillAnsw
   EXPECT_EQ(http_get(mport, "/readyz").status, 200);
   EXPECT_EQ(http_get(mport, "/healthz").status, 200);
   greenrpc::Client client("127.0.0.1", server.port());
-  auto slow = client.call_async(test_app::sleep_ms, 1500);  // keeps the drain going
+  auto slow = client.call_async(test_app::sleep_ms, 3000);  // keeps the drain going
   ASSERT_EQ(await_sum("greenrpc_server_requests_in_flight", {}, 1), 1);
   EXPECT_EQ(http_get(mport, "/readyz").status, 200);
   std::thread stopper([&] { server.stop(); });
@@ -277,7 +277,7 @@ TEST_F(ServerMetricsTest, ReadyzTurnsNotReadyDuringTheDrainWhileMetricsStillAnsw
         readyz = http_get(mport, "/readyz").status;
         return readyz == 503;
       },
-      1000ms))
+      2000ms))
       << "last /readyz status " << readyz;
   const Http during = http_get(mport, "/metrics");
   EXPECT_EQ(during.status, 200);
@@ -285,7 +285,7 @@ TEST_F(ServerMetricsTest, ReadyzTurnsNotReadyDuringTheDrainWhileMetricsStillAnsw
             std::string::npos)
       << during.body;
   EXPECT_EQ(http_get(mport, "/healthz").status, 200) << "alive, only not ready";
-  EXPECT_EQ(slow.get(), 1500) << "the running request finished within the grace period";
+  EXPECT_EQ(slow.get(), 3000) << "the running request finished within the grace period";
   stopper.join();
   EXPECT_EQ(http_get(mport, "/readyz").status, 0) << "the endpoint went with the server";
 }
