@@ -4,18 +4,22 @@
 
 #include "greenrpc/runtime/fiber.hpp"
 #include "greenrpc/runtime/log.hpp"
+#include "greenrpc/runtime/reactor.hpp"
 #include "server_core.hpp"
 
 namespace greenrpc {
 
 Worker::Worker(ServerCore& core, unsigned index)
-    : core_(core),
+    : metrics(core.command_labels()),
+      core_(core),
       index_(index),
       loop_("greenrpc-w" + std::to_string(index)) {
   loop_.post([core = &core_] { ServerCore::set_serving_on_this_thread(core); });
 }
 
 Worker::~Worker() { join(); }
+
+std::uint64_t Worker::idle_ns() const noexcept { return loop_.reactor().idle_ns(); }
 
 std::uint16_t Worker::listen(const ListenerSpec& spec, bool reuse_port) {
   auto bound = std::make_shared<std::promise<std::uint16_t>>();
@@ -40,6 +44,7 @@ void Worker::accept_loop(Listener& listener) {
   const ServerOptions& opts = core_.options();
   while (auto stream = listener.socket->accept()) {
     if (core_.open_connections.load(std::memory_order_relaxed) >= opts.max_connections) {
+      metrics.refused[static_cast<std::size_t>(RefusedReason::max_connections)].add();
       GREENRPC_LOG_LIMITED(warn, "connection_refused", "connection refused: max_connections reached",
                            {{"peer", stream->peer().to_string()},
                             {"protocol", listener.protocol->name()},
@@ -247,6 +252,7 @@ void Worker::enforce_budget() {
                           {"buffered_bytes", core_.buffered_total.load(std::memory_order_relaxed)},
                           {"budget_bytes", budget},
                           {"connection_bytes", mine}});
+    metrics.refused[static_cast<std::size_t>(RefusedReason::client_memory_budget)].add();
     largest->evict("client memory budget exceeded: this connection held the most buffered bytes");
   }
 }
