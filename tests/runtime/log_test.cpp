@@ -626,6 +626,12 @@ TEST_F(LogTest, NoSecretInAnyRecord) {
     }
   }
   server.stop();
+  // Failed AUTH is warned (rate-limited), with the connection and peer only.
+  const auto refused = cap.with_message("AUTH refused");
+  ASSERT_GE(refused.size(), 3u);
+  EXPECT_EQ(refused[0].level, LogLevel::warn);
+  EXPECT_TRUE(refused[0].field("peer")->starts_with("127.0.0.1:"));
+  EXPECT_FALSE(refused[0].field("user")) << "not even the user name: it may be a password typed in the wrong field";
 
   auto hex = [](std::string_view raw, bool upper) {
     static const char* lower_digits = "0123456789abcdef";
