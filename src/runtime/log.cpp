@@ -195,7 +195,8 @@ void log_record(LogLevel level, std::string_view message, std::span<const LogFie
   record.time = std::chrono::system_clock::now();
   record.message = message;
   record.fields = fields;
-  record.thread = this_thread_name(name);
+  // The default line has no use for the name (a syscall): asked only for a custom sink.
+  if (t_in_sink == 0 && sink_slot().custom.load(std::memory_order_relaxed)) record.thread = this_thread_name(name);
   record.thread_id = this_thread_id();
   deliver(record);
 }

@@ -59,7 +59,7 @@ struct LogRecord {
   std::chrono::system_clock::time_point time;
   std::string_view message;
   std::span<const LogField> fields;
-  std::string_view thread;      // the thread's name (greenrpc's workers: "greenrpc-w0", ...)
+  std::string_view thread;      // the thread's name (greenrpc's workers: "greenrpc-w0", ...); a custom sink's only
   std::uint64_t thread_id = 0;  // the kernel's thread id (gettid)
 };
 
