@@ -6,40 +6,12 @@
 
 namespace greenrpc {
 
-OutcomeTable::OutcomeTable() {
-  const std::string_view known[] = {"ok",
-                                    error_code::invalid_command,
-                                    error_code::num_arg_mismatch,
-                                    error_code::invalid_msgpack,
-                                    error_code::validation_error,
-                                    error_code::permission_denied,
-                                    error_code::unexpected_error,
-                                    error_code::generic,
-                                    error_code::auth_error,
-                                    error_code::deadline_exceeded,
-                                    error_code::rpc_error,
-                                    error_code::shutting_down,
-                                    error_code::cancelled};
-  std::size_t n = 0;
-  for (std::string_view k : known) names_[n++] = std::string(k);
-  names_[kOther] = "other";
-  size_.store(n, std::memory_order_release);
-}
-
-std::size_t OutcomeTable::index_of(std::string_view code) {
-  if (code.empty()) return 0;
-  std::size_t n = size();
-  for (std::size_t i = 1; i < n; ++i)
-    if (names_[i] == code) return i;
-  std::lock_guard lock(mutex_);
-  n = size();
-  for (std::size_t i = 1; i < n; ++i)  // another thread may have added it meanwhile
-    if (names_[i] == code) return i;
-  if (n >= kOther) return kOther;  // a bounded label set: later codes share "other"
-  names_[n] = std::string(code);
-  size_.store(n + 1, std::memory_order_release);  // published after the name is written
-  return n;
-}
+OutcomeTable::OutcomeTable()
+    : BoundedLabels({"ok", error_code::invalid_command, error_code::num_arg_mismatch, error_code::invalid_msgpack,
+                     error_code::validation_error, error_code::permission_denied, error_code::unexpected_error,
+                     error_code::generic, error_code::auth_error, error_code::deadline_exceeded, error_code::rpc_error,
+                     error_code::shutting_down, error_code::cancelled},
+                    kMax) {}
 
 WorkerMetrics::WorkerMetrics(std::size_t commands)
     : commands_(commands),
@@ -49,21 +21,12 @@ WorkerMetrics::WorkerMetrics(std::size_t commands)
       request_bytes_(std::make_unique<SingleWriterCounter[]>(commands)),
       reply_bytes_(std::make_unique<SingleWriterCounter[]>(commands)) {}
 
-namespace {
-// The bounds in nanoseconds, for an integer search.
-constexpr std::array<std::int64_t, kLatencyBounds.size()> kBoundsNs = [] {
-  std::array<std::int64_t, kLatencyBounds.size()> ns{};
-  for (std::size_t i = 0; i < ns.size(); ++i) ns[i] = static_cast<std::int64_t>(kLatencyBounds[i] * 1e9 + 0.5);
-  return ns;
-}();
-}  // namespace
-
 void WorkerMetrics::record(std::size_t command, std::size_t outcome, Clock::duration latency,
                            std::size_t request_bytes, std::size_t reply_bytes) noexcept {
   const std::int64_t ns = std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(latency).count());
   requests_[command * OutcomeTable::kMax + outcome].add();
   // le is inclusive: the first bound >= ns.
-  const std::size_t b = static_cast<std::size_t>(std::lower_bound(kBoundsNs.begin(), kBoundsNs.end(), ns) - kBoundsNs.begin());
+  const std::size_t b = metrics::latency_bucket(ns);
   buckets_[command * (kLatencyBounds.size() + 1) + b].add();
   latency_ns_[command].add(static_cast<std::uint64_t>(ns));
   request_bytes_[command].add(request_bytes);

@@ -10,46 +10,28 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "greenrpc/metrics/bounded_labels.hpp"
+#include "greenrpc/metrics/single_writer.hpp"
 #include "greenrpc/runtime/deadline.hpp"
 #include "greenrpc/tls/tls_error.hpp"
 
 namespace greenrpc {
 
-// A counter written by one thread, read by any.
-class SingleWriterCounter {
- public:
-  void add(std::uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-  std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<std::uint64_t> v_{0};
-};
-
-// Latency buckets, seconds: 10 µs to 10 s.
-inline constexpr std::array<double, 19> kLatencyBounds = {0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
-                                                          0.0025,  0.005,    0.01,    0.025,  0.05,    0.1,    0.25,
-                                                          0.5,     1,        2.5,     5,      10};
+using metrics::SingleWriterCounter;
+using metrics::kLatencyBounds;
 
 // Outcome label values: index 0 is "ok", then the framework's codes, then handlers' own codes
-// as first seen, up to kMax; the last index is "other". Thread-safe.
-class OutcomeTable {
+// as first seen, up to kMax; the last index (kOther) is "other". Thread-safe.
+class OutcomeTable : public metrics::BoundedLabels {
  public:
   static constexpr std::size_t kMax = 48;
+  static constexpr std::size_t kOther = kMax - 1;
   OutcomeTable();
   // "" (no error) is ok (0).
-  std::size_t index_of(std::string_view code);
-  std::size_t size() const noexcept { return size_.load(std::memory_order_acquire); }
-  std::string_view name(std::size_t i) const noexcept { return names_[i]; }
-  static constexpr std::size_t kOther = kMax - 1;
-
- private:
-  std::array<std::string, kMax> names_;
-  std::atomic<std::size_t> size_{0};
-  std::mutex mutex_;
+  std::size_t index_of(std::string_view code) { return code.empty() ? 0 : BoundedLabels::index_of(code); }
 };
 
 enum class RefusedReason : std::size_t { max_connections, client_memory_budget, count };
