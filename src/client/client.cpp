@@ -11,6 +11,17 @@
 
 namespace greenrpc {
 
+namespace {
+// The command name: the first bulk string of a request body ("$<n>\r\n<name>\r\n...").
+std::string_view command_name_of(std::string_view body) {
+  const std::size_t eol = body.find("\r\n");
+  if (body.empty() || body[0] != '$' || eol == std::string_view::npos) return {};
+  std::size_t n = 0;
+  for (std::size_t i = 1; i < eol; ++i) n = n * 10 + static_cast<std::size_t>(body[i] - '0');
+  return body.substr(eol + 2, std::min(n, body.size() - (eol + 2)));
+}
+}  // namespace
+
 struct Client::Impl {
   Impl(const std::string& host, std::uint16_t port, const ClientOptions& options, EventLoopThread* shared)
       : own(shared ? nullptr : std::make_unique<EventLoopThread>("greenrpc-client")),
@@ -22,7 +33,8 @@ struct Client::Impl {
     for (std::size_t i = 0; i < n; ++i) {
       std::unique_ptr<Connector> connector =
           tls ? make_tls_connector(host, port, tls) : std::make_unique<TcpConnector>(host, port);
-      connections.push_back(std::make_unique<detail::ClientConnection>(fibers, host, port, options, std::move(connector)));
+      connections.push_back(
+          std::make_unique<detail::ClientConnection>(fibers, host, port, options, std::move(connector), metrics));
     }
   }
   ~Impl() {
@@ -48,6 +60,7 @@ struct Client::Impl {
   std::unique_ptr<EventLoopThread> own;  // null when running on the caller's loop
   EventLoopThread& loop;
   FiberGroup fibers;
+  detail::ClientMetrics metrics;  // before the connections, which count into it
   std::vector<std::unique_ptr<detail::ClientConnection>> connections;
   std::atomic<std::size_t> next{0};
   std::mutex errors_mutex;  // copy-on-write: calls hold the map they started with
@@ -79,6 +92,8 @@ std::shared_ptr<detail::PendingCall> Client::submit(std::string body, std::uint3
   call->elements = elements;
   call->idempotent = opts.idempotent;
   call->errors = impl_->error_map();
+  call->started = Clock::now();
+  call->command_index = impl_->metrics.command_index(command_name_of(call->body));
   auto timeout = opts.timeout.count() > 0 ? opts.timeout : options_.timeout;
   if (timeout.count() > 0) call->deadline = Deadline::after(timeout);
   // Inside a handler: never outlive the request being served.

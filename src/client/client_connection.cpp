@@ -47,22 +47,30 @@ std::chrono::milliseconds backoff(const ClientOptions& o, std::size_t attempt) {
 }  // namespace
 
 ClientConnection::ClientConnection(FiberGroup& fibers, std::string host, std::uint16_t port,
-                                   const ClientOptions& options)
-    : ClientConnection(fibers, host, port, options, std::make_unique<TcpConnector>(host, port)) {}
-
-ClientConnection::ClientConnection(FiberGroup& fibers, std::string host, std::uint16_t port,
-                                   const ClientOptions& options, std::unique_ptr<Connector> connector)
-    : fibers_(fibers), host_(std::move(host)), port_(port), options_(options), connector_(std::move(connector)) {
+                                   const ClientOptions& options, std::unique_ptr<Connector> connector,
+                                   ClientMetrics& metrics)
+    : fibers_(fibers),
+      host_(std::move(host)),
+      port_(port),
+      options_(options),
+      connector_(std::move(connector)),
+      metrics_(metrics) {
   if (!options_.auth_secret.empty()) key_.emplace(options_.auth_secret);
   fibers_.spawn([this] { writer_loop(); });
 }
 
-void ClientConnection::fail(PendingCall& call, std::exception_ptr error) {
-  call.failure = std::move(error);
+void ClientConnection::complete(PendingCall& call) {
+  metrics_.finished(call);
   call.done->set();
 }
 
+void ClientConnection::fail(PendingCall& call, std::exception_ptr error) {
+  call.failure = std::move(error);
+  complete(call);
+}
+
 void ClientConnection::enqueue(std::shared_ptr<PendingCall> call) {
+  metrics_.queued();
   if (closing_) return fail(*call, std::make_exception_ptr(CancelledError("client is closed")));
   outbox_.push_back(std::move(call));
   if (writer_waiter_) writer_waiter_->wake();
@@ -86,7 +94,11 @@ std::exception_ptr ClientConnection::connect() {
   int last_code = 0;
   for (std::size_t attempt = 1;; ++attempt) {
     std::exception_ptr error = connect_once();
-    if (!error) return nullptr;
+    if (!error) {
+      if (std::exchange(connected_before_, true)) metrics_.reconnects.add();
+      return nullptr;
+    }
+    metrics_.connect_failures.add();
     bool retryable = false;
     try {
       std::rethrow_exception(error);
@@ -310,7 +322,7 @@ void ClientConnection::deliver(Link& link, const std::shared_ptr<PendingCall>& c
       // The server could not verify the request (its AUTH_ERROR is unsigned), or it does not sign.
       if (reply.type == T::error && reply.str.starts_with(error_code::auth_error)) {
         call.reply = std::move(reply);
-        return call.done->set();
+        return complete(call);
       }
       std::string said;
       if (reply.type == T::error || reply.type == T::simple_string) said = " (it said, unauthenticated: \"" + reply.str.substr(0, 200) + "\")";
@@ -338,6 +350,7 @@ void ClientConnection::deliver(Link& link, const std::shared_ptr<PendingCall>& c
       // opens a new connection.
       if (link_.get() == &link) link_.reset();
       resend_after_ = Deadline::after(backoff(options_, call_ptr->attempts));
+      metrics_.retries.add();
       outbox_.push_back(call_ptr);
       if (writer_waiter_) writer_waiter_->wake();
       return;
@@ -345,7 +358,7 @@ void ClientConnection::deliver(Link& link, const std::shared_ptr<PendingCall>& c
     return fail(call, lost_error("the server cancelled the call as it stopped (" + value.str.substr(0, 200) + ")"));
   }
   call.reply = std::move(value);
-  call.done->set();  // a timed-out (abandoned) call's late reply goes nowhere
+  complete(call);  // a timed-out (abandoned) call's late reply goes nowhere
 }
 
 bool ClientConnection::resend_possibly_run(PendingCall& call) {
@@ -372,8 +385,9 @@ void ClientConnection::resend_refused(Link& link, const std::shared_ptr<PendingC
   if (closing_ || call->abandoned.load(std::memory_order_relaxed) || call->deadline.expired() ||
       ++call->refusals >= kMaxRefusals) {
     call->reply = std::move(reply);
-    return call->done->set();
+    return complete(*call);
   }
+  metrics_.retries.add();
   outbox_.push_back(call);
   if (writer_waiter_) writer_waiter_->wake();
 }
@@ -458,6 +472,7 @@ void ClientConnection::break_link(const std::shared_ptr<Link>& link, const std::
   }
   link->inflight.clear();
   if (!again.empty()) {
+    metrics_.retries.add(again.size());
     if (resend_attempts > 0) resend_after_ = Deadline::after(backoff(options_, resend_attempts));
     outbox_.insert(outbox_.begin(), again.begin(), again.end());
     if (writer_waiter_) writer_waiter_->wake();

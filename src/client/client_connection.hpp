@@ -16,22 +16,25 @@
 #include "greenrpc/net/connector.hpp"
 #include "greenrpc/runtime/fiber_group.hpp"
 #include "greenrpc/runtime/waiter.hpp"
+#include "client_metrics.hpp"
 
 namespace greenrpc::detail {
 
 class ClientConnection {
  public:
   // Connects to host:port over plain TCP (a TcpConnector).
-  ClientConnection(FiberGroup& fibers, std::string host, std::uint16_t port, const ClientOptions& options);
-  // Connects through `connector` (e.g. TLS); host and port name the server in messages.
+  // Connects through `connector` (TCP, or TLS); host and port name the server in messages.
+  // `metrics` (the client's, outliving this) counts its calls, retries and reconnects.
   ClientConnection(FiberGroup& fibers, std::string host, std::uint16_t port, const ClientOptions& options,
-                   std::unique_ptr<Connector> connector);
+                   std::unique_ptr<Connector> connector, ClientMetrics& metrics);
 
   // Loop thread only.
   void enqueue(std::shared_ptr<PendingCall> call);
   void shutdown();
 
  private:
+  // The call is finished (reply or failure): counted, and its caller woken.
+  void complete(PendingCall& call);
   // One connection's lifetime: its stream, its signing context, and the calls written to it.
   struct Link {
     std::unique_ptr<ByteStream> stream;
@@ -73,7 +76,7 @@ class ClientConnection {
   // A SHUTTING_DOWN answer: the call goes again on a new connection (the server's successor).
   void resend_refused(Link& link, const std::shared_ptr<PendingCall>& call, protocol::RespValue reply);
   void break_link(const std::shared_ptr<Link>& link, const std::string& why);
-  static void fail(PendingCall& call, std::exception_ptr error);
+  void fail(PendingCall& call, std::exception_ptr error);
 
   FiberGroup& fibers_;
   std::string host_;
@@ -93,6 +96,8 @@ class ClientConnection {
   // reconnecting (never, otherwise).
   Deadline resend_after_;
   bool closing_ = false;
+  ClientMetrics& metrics_;
+  bool connected_before_ = false;  // reconnects are connections after the first
 };
 
 }  // namespace greenrpc::detail

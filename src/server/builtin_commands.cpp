@@ -72,6 +72,7 @@ bool authenticate(BuiltinCall& c, std::string_view user, std::string_view passwo
     return false;
   }
   if (!value.has_value()) {
+    if (c.metrics) c.metrics->auth_failures[static_cast<std::size_t>(AuthFailure::auth)].add();
     c.reply.error(error_code::permission_denied, "invalid username-password pair or user is disabled");
     return false;
   }
@@ -159,8 +160,88 @@ void select(BuiltinCall& c) {
   c.reply.simple("OK");
 }
 
+// Redis's commandstats and errorstats, from the metrics' counters summed over the workers.
+// Rejected: refused before the handler ran (arguments, auth, signature, deadline, a stop);
+// failed: the handler ran and failed.
+std::string commandstats(const ServerCore& core) {
+  const std::size_t commands = core.command_labels();
+  const OutcomeTable& outcomes = core.outcomes();
+  const std::size_t n_outcomes = outcomes.size();
+  std::vector<std::uint64_t> calls(commands * OutcomeTable::kMax, 0), ns(commands, 0);
+  core.for_each_worker([&](const WorkerMetrics& m, unsigned, std::uint64_t) {
+    for (std::size_t c = 0; c < commands; ++c) {
+      ns[c] += m.latency_ns(c);
+      for (std::size_t o = 0; o < n_outcomes; ++o) calls[c * OutcomeTable::kMax + o] += m.requests(c, o);
+      calls[c * OutcomeTable::kMax + OutcomeTable::kOther] += m.requests(c, OutcomeTable::kOther);
+    }
+  });
+  auto rejected_code = [](std::string_view code) {
+    return code == error_code::invalid_command || code == error_code::num_arg_mismatch ||
+           code == error_code::invalid_msgpack || code == error_code::validation_error ||
+           code == error_code::permission_denied || code == error_code::auth_error ||
+           code == error_code::deadline_exceeded || code == error_code::shutting_down;
+  };
+  std::string text = "# Commandstats\r\n";
+  for (std::size_t c = 0; c + 1 < commands; ++c) {  // the unknown names are errorstats' INVALID_COMMAND
+    std::uint64_t total = 0, rejected = 0, failed = 0;
+    for (std::size_t o = 0; o < OutcomeTable::kMax; ++o) {
+      const std::uint64_t k = calls[c * OutcomeTable::kMax + o];
+      if (k == 0) continue;
+      total += k;
+      if (o == 0) continue;
+      (o < n_outcomes && rejected_code(outcomes.name(o)) ? rejected : failed) += k;
+    }
+    if (total == 0) continue;
+    const std::uint64_t usec = ns[c] / 1000;
+    char per_call[32];
+    std::snprintf(per_call, sizeof per_call, "%.2f", static_cast<double>(usec) / static_cast<double>(total));
+    text += "cmdstat_" + std::string(core.command_label(c)) + ":calls=" + std::to_string(total - rejected) +
+            ",usec=" + std::to_string(usec) + ",usec_per_call=" + per_call + ",rejected_calls=" +
+            std::to_string(rejected) + ",failed_calls=" + std::to_string(failed) + "\r\n";
+  }
+  return text;
+}
+
+std::string errorstats(const ServerCore& core) {
+  const OutcomeTable& outcomes = core.outcomes();
+  std::vector<std::uint64_t> count(OutcomeTable::kMax, 0);
+  core.for_each_worker([&](const WorkerMetrics& m, unsigned, std::uint64_t) {
+    for (std::size_t c = 0; c < m.commands(); ++c)
+      for (std::size_t o = 1; o < OutcomeTable::kMax; ++o) count[o] += m.requests(c, o);
+  });
+  std::string text = "# Errorstats\r\n";
+  for (std::size_t o = 1; o < OutcomeTable::kMax; ++o) {
+    if (count[o] == 0) continue;
+    const std::string_view name = o == OutcomeTable::kOther ? "other" : outcomes.name(o);
+    text += "errorstat_" + std::string(name) + ":count=" + std::to_string(count[o]) + "\r\n";
+  }
+  return text;
+}
+
 void info(BuiltinCall& c) {
   const ServerCore& core = c.core;
+  // INFO [section ...]: Redis's rules for the two sections from the metrics: errorstats is in
+  // the default reply, commandstats only when asked for (or "all"/"everything").
+  bool only_stats = c.args.size() > 1, want_commandstats = false, want_errorstats = !only_stats, want_rest = !only_stats;
+  for (std::size_t i = 1; i < c.args.size(); ++i) {
+    std::string s(c.args[i]);
+    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (s == "commandstats") {
+      want_commandstats = true;
+    } else if (s == "errorstats") {
+      want_errorstats = true;
+    } else {
+      want_rest = true;  // any other section name: the default sections, as before
+      if (s == "all" || s == "everything") want_commandstats = want_errorstats = true;
+      if (s == "default") want_errorstats = true;
+    }
+  }
+  if (!want_rest) {
+    std::string text;
+    if (want_commandstats) text += commandstats(core);
+    if (want_errorstats) text += (text.empty() ? "" : "\r\n") + errorstats(core);
+    return c.reply.bulk(text);
+  }
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - core.started_at()).count();
   std::string text;
   text += "# Server\r\n";
@@ -180,6 +261,8 @@ void info(BuiltinCall& c) {
   text += "total_connections_received:" + std::to_string(core.total_connections.load()) + "\r\n";
   text += "total_commands_processed:" + std::to_string(core.total_commands()) + "\r\n";
   text += "\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n";
+  if (want_commandstats) text += "\r\n" + commandstats(core);
+  if (want_errorstats) text += "\r\n" + errorstats(core);
   text += "\r\n# Keyspace\r\n";
   c.reply.bulk(text);
 }

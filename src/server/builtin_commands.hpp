@@ -18,6 +18,7 @@ struct BuiltinCall {
   ConnectionInfo& conn;
   const ServerCore& core;
   ReplyEncoder& reply;
+  WorkerMetrics* metrics = nullptr;  // the serving worker's (AUTH failures)
   bool close_after = false;  // QUIT
 };
 

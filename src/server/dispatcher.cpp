@@ -25,9 +25,37 @@ Deadline deadline_of(const DecodedRequest& request) {
 
 }  // namespace
 
+namespace {
+std::size_t bytes_of(std::span<const std::string_view> elements) {
+  std::size_t n = 0;
+  for (std::string_view e : elements) n += e.size();
+  return n;
+}
+}  // namespace
+
+void Dispatcher::measure(const ReplyEncoder& reply, Clock::time_point arrived, std::size_t request_bytes,
+                         std::size_t reply_before) {
+  const std::string_view code = reply.last_error();
+  const std::size_t outcome = core_.outcomes().index_of(code);
+  if (code == error_code::deadline_exceeded) metrics_.deadlines_exceeded.add();
+  if (code == error_code::auth_error) metrics_.auth_failures[static_cast<std::size_t>(AuthFailure::signature)].add();
+  const std::size_t after = reply.bytes_encoded();
+  metrics_.record(command_index_, outcome, Clock::now() - arrived, request_bytes, after > reply_before ? after - reply_before : 0);
+}
+
 AfterReply Dispatcher::dispatch_elements(std::span<const std::string_view> elements, Clock::time_point arrived,
                                          ReplyEncoder& reply) {
-  if (!envelope::is_envelope(elements[0])) return dispatch(DecodedRequest{elements, nullptr, arrived}, reply);
+  reply.clear_outcome();
+  command_index_ = core_.unknown_command_index();
+  const std::size_t reply_before = reply.bytes_encoded();
+  struct Measure {
+    Dispatcher& self;
+    const ReplyEncoder& reply;
+    Clock::time_point arrived;
+    std::size_t request_bytes, reply_before;
+    ~Measure() { self.measure(reply, arrived, request_bytes, reply_before); }
+  } measure{*this, reply, arrived, bytes_of(elements), reply_before};
+  if (!envelope::is_envelope(elements[0])) return dispatch_unmeasured(DecodedRequest{elements, nullptr, arrived}, reply);
   envelope::Header header;
   std::string problem;
   try {
@@ -45,7 +73,7 @@ AfterReply Dispatcher::dispatch_elements(std::span<const std::string_view> eleme
     reply.error(error_code::generic, "envelope without a command");
     return AfterReply::keep_open;
   }
-  return dispatch(DecodedRequest{elements.subspan(1), &header, arrived}, reply);
+  return dispatch_unmeasured(DecodedRequest{elements.subspan(1), &header, arrived}, reply);
 }
 
 const HmacKey* Dispatcher::verify(const DecodedRequest& request, ReplyEncoder& reply) {
@@ -83,6 +111,15 @@ void Dispatcher::count_command() {
 }
 
 AfterReply Dispatcher::dispatch(const DecodedRequest& request, ReplyEncoder& reply) {
+  reply.clear_outcome();
+  command_index_ = core_.unknown_command_index();
+  const std::size_t reply_before = reply.bytes_encoded();
+  AfterReply after = dispatch_unmeasured(request, reply);
+  measure(reply, request.arrived, bytes_of(request.elements), reply_before);
+  return after;
+}
+
+AfterReply Dispatcher::dispatch_unmeasured(const DecodedRequest& request, ReplyEncoder& reply) {
   count_command();
   const envelope::Header* header = request.envelope;
   if (!header || !header->tag) return run(request, /*signed_request=*/false, reply);
@@ -129,8 +166,9 @@ AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, R
     reply.error(error_code::invalid_command, name.substr(0, 256));
     return AfterReply::keep_open;
   }
+  command_index_ = route->index;
   if (route->builtin) {
-    BuiltinCall call{elements, connection_, core_, reply};
+    BuiltinCall call{elements, connection_, core_, reply, &metrics_};
     route->builtin(call);
     return call.close_after ? AfterReply::close : AfterReply::keep_open;
   }
@@ -154,7 +192,9 @@ AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, R
   FiberDeadlineScope deadline_scope(deadline);
   running_command_ = route->command->info->name;
   running_since_ = request.arrived;  // no clock read of its own on the hot path
+  metrics_.add_in_flight(1);
   route->command->handler(call);  // never throws: failures become error replies
+  metrics_.add_in_flight(-1);
   running_command_ = {};
   return AfterReply::keep_open;
 }

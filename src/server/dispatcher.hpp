@@ -13,6 +13,7 @@
 
 #include "decoded_request.hpp"
 #include "heap_bytes.hpp"
+#include "server_metrics.hpp"
 #include "greenrpc/rpc/reply_encoder.hpp"
 #include "greenrpc/runtime/cancel_token.hpp"
 #include "greenrpc/server/connection_info.hpp"
@@ -27,15 +28,18 @@ enum class AfterReply { keep_open, close };
 
 class Dispatcher {
  public:
-  // One per connection. `commands` is the worker's counter of commands run.
-  Dispatcher(ServerCore& core, ConnectionInfo& connection, std::atomic<std::uint64_t>& commands)
-      : core_(core), connection_(connection), commands_(commands) {}
+  // One per connection. `commands` is the worker's counter of commands run, `metrics` its
+  // request metrics.
+  Dispatcher(ServerCore& core, ConnectionInfo& connection, std::atomic<std::uint64_t>& commands,
+             WorkerMetrics& metrics)
+      : core_(core), connection_(connection), commands_(commands), metrics_(metrics) {}
 
   // A request as a sequence of elements: an optional envelope element (a msgpack map), the
   // command name, the arguments. Parses the envelope and calls dispatch().
   AfterReply dispatch_elements(std::span<const std::string_view> elements, Clock::time_point arrived,
                                ReplyEncoder& reply);
   AfterReply dispatch(const DecodedRequest& request, ReplyEncoder& reply);
+  WorkerMetrics& metrics() noexcept { return metrics_; }
 
   // The server is stopping: from now on every request is answered SHUTTING_DOWN without running
   // (the greenrpc client resends it elsewhere). The one running, if any, runs on.
@@ -57,6 +61,11 @@ class Dispatcher {
 
  private:
   void count_command();
+  // Counts one request in the metrics: the route run_routed() found (unknown otherwise), the
+  // reply's outcome, its time since arrival and its sizes.
+  void measure(const ReplyEncoder& reply, Clock::time_point arrived, std::size_t request_bytes,
+               std::size_t reply_before);
+  AfterReply dispatch_unmeasured(const DecodedRequest& request, ReplyEncoder& reply);
   // Verifies a signed request; nullptr (and the refusal written) when it does not pass.
   const HmacKey* verify(const DecodedRequest& request, ReplyEncoder& reply);
   AfterReply run(const DecodedRequest& request, bool signed_request, ReplyEncoder& reply);
@@ -64,6 +73,8 @@ class Dispatcher {
   ServerCore& core_;
   ConnectionInfo& connection_;
   std::atomic<std::uint64_t>& commands_;
+  WorkerMetrics& metrics_;
+  std::size_t command_index_ = 0;  // of the request being dispatched (metrics)
   std::string scratch_;  // reused buffer for encoded results
   bool refusing_ = false;
   // The running handler's cancellation (one per connection, replaced once cancelled) and what

@@ -30,7 +30,7 @@ RespConnection::RespConnection(Worker& worker, std::unique_ptr<ByteStream> strea
     : core_(worker.core()),
       stream_(std::move(stream)),
       parser_(core_.options().protocol_limits),
-      dispatcher_(core_, info_, worker.commands),
+      dispatcher_(core_, info_, worker.commands, worker.metrics),
       worker_(worker) {
   info_.id = core_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
   info_.peer = stream_->peer();
@@ -189,6 +189,7 @@ RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
   std::string failure;  // recorded in catch blocks, logged after them
   bool polite = false;
   bool refused = false;  // a TLS handshake refused or timed out (a peer closing during it is not worth a warning)
+  std::size_t tls_failure = 0;  // its metrics label
   {
     CancelScope scope(token_);  // drain and evict end this fiber's reads through it
     try {
@@ -213,9 +214,11 @@ RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
     } catch (const TimeoutError& e) {
       failure = e.what();
       refused = !handshaken_;
+      tls_failure = kTlsTimeoutIndex;
     } catch (const TlsError& e) {
       failure = e.what();
       refused = true;
+      tls_failure = tls_failure_index(e.reason());
     } catch (const std::exception& e) {
       failure = e.what();
     } catch (...) {
@@ -225,6 +228,7 @@ RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
   if (!handshaken_) {
     // Refused or abandoned during the TLS handshake: nothing can be said to the peer in RESP.
     if (refused) {
+      worker_.metrics.tls_handshake_failures[tls_failure].add();
       log_handshake_failure(failure);
     } else if (!failure.empty()) {
       GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + " closed during its handshake: " + failure);
@@ -363,6 +367,7 @@ bool RespConnection::serve(const Wakeup& wakeup) {
       if (r.status == protocol::ParseStatus::incomplete) break;
       if (r.status == protocol::ParseStatus::error) {
         // A protocol violation: the stream can no longer be framed. Reply, then close.
+        worker_.metrics.protocol_errors.add();
         reply_.error(error_code::generic, r.error);
         keep_open = false;
         break;

@@ -13,7 +13,7 @@ void RespReplyEncoder::ok_bytes(std::string_view msgpack) {
   out_->append("\r\n");
 }
 
-void RespReplyEncoder::error(std::string_view code, std::string_view message) {
+void RespReplyEncoder::write_error(std::string_view code, std::string_view message) {
   protocol::append_error(*target_, code, message);
 }
 

@@ -35,7 +35,7 @@ class RespReplyEncoder final : public ReplyEncoder {
   }
 
   void ok_bytes(std::string_view msgpack) override;
-  void error(std::string_view code, std::string_view message) override;
+  std::size_t bytes_encoded() const noexcept override { return out_->size() + deferred_.bytes.size(); }
   void simple(std::string_view text) override;
   void bulk(std::string_view bytes) override;
   void integer(std::int64_t value) override;
@@ -45,6 +45,9 @@ class RespReplyEncoder final : public ReplyEncoder {
   void begin_signed() override;
   std::string_view signed_element() const override { return element_; }
   void end_signed(std::span<const unsigned char, 32> tag) override;
+
+ protected:
+  void write_error(std::string_view code, std::string_view message) override;
 
  private:
   std::string* out_;     // the connection's output buffer

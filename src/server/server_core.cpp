@@ -34,6 +34,11 @@ ServerCore::ServerCore(std::shared_ptr<const AppDefinition> app, ServerOptions o
     std::string key = CommandRegistry::lower(info->name);
     routes_[key] = Route{app_->registry.find_lower(key), nullptr};
   }
+  for (auto& [name, route] : routes_) {
+    route.index = command_labels_.size();
+    command_labels_.push_back(route.command ? route.command->info->name : name);
+  }
+  command_labels_.push_back("unknown");
 }
 
 ServerCore::~ServerCore() {
@@ -107,6 +112,10 @@ std::size_t ServerCore::dormant_connections() const noexcept {
   std::size_t n = 0;
   for (const auto& w : workers_) n += w->dormant.load(std::memory_order_relaxed);
   return n;
+}
+
+void ServerCore::for_each_worker(const std::function<void(const WorkerMetrics&, unsigned, std::uint64_t)>& fn) const {
+  for (const auto& w : workers_) fn(w->metrics, w->index(), w->idle_ns());
 }
 
 std::uint64_t ServerCore::total_commands() const noexcept {

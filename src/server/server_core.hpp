@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <string>
@@ -15,6 +16,7 @@
 #include "greenrpc/server/options.hpp"
 #include "greenrpc/tls/tls_context.hpp"
 #include "listener_spec.hpp"
+#include "server_metrics.hpp"
 
 namespace greenrpc {
 
@@ -26,6 +28,7 @@ using BuiltinFn = void (*)(BuiltinCall&);
 struct Route {
   const RegisteredCommand* command = nullptr;
   BuiltinFn builtin = nullptr;
+  std::size_t index = 0;  // its metrics label: ServerCore::command_label(index)
 };
 
 class ServerCore : public std::enable_shared_from_this<ServerCore> {
@@ -87,10 +90,22 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   bool ask_to_evict(Worker* self, std::size_t mine);
   Clock::time_point started_at() const noexcept { return started_at_; }
 
+  // Metrics labels: each route's index names a command; the last index is every unknown name.
+  std::size_t command_labels() const noexcept { return command_labels_.size(); }
+  std::size_t unknown_command_index() const noexcept { return command_labels_.size() - 1; }
+  std::string_view command_label(std::size_t index) const noexcept { return command_labels_[index]; }
+  OutcomeTable& outcomes() noexcept { return outcomes_; }
+  const OutcomeTable& outcomes() const noexcept { return outcomes_; }
+  // Calls fn(metrics, worker index, nanoseconds its thread slept) for each worker (any thread;
+  // the workers exist from start() until stop()).
+  void for_each_worker(const std::function<void(const WorkerMetrics&, unsigned, std::uint64_t)>& fn) const;
+
  private:
   std::shared_ptr<const AppDefinition> app_;
   ServerOptions options_;
   std::unordered_map<std::string, Route, TransparentStringHash, std::equal_to<>> routes_;
+  std::vector<std::string> command_labels_;  // by Route::index, "unknown" last
+  OutcomeTable outcomes_;
   std::vector<HmacKey> keys_;
   std::vector<std::unique_ptr<Worker>> workers_;
   // The workers as the others see them for budget decisions: set at start, emptied (under the

@@ -4,18 +4,22 @@
 
 #include "greenrpc/runtime/fiber.hpp"
 #include "greenrpc/runtime/log.hpp"
+#include "greenrpc/runtime/reactor.hpp"
 #include "server_core.hpp"
 
 namespace greenrpc {
 
 Worker::Worker(ServerCore& core, unsigned index)
-    : core_(core),
+    : metrics(core.command_labels()),
+      core_(core),
       index_(index),
       loop_("greenrpc-w" + std::to_string(index)) {
   loop_.post([core = &core_] { ServerCore::set_serving_on_this_thread(core); });
 }
 
 Worker::~Worker() { join(); }
+
+std::uint64_t Worker::idle_ns() const noexcept { return loop_.reactor().idle_ns(); }
 
 std::uint16_t Worker::listen(const ListenerSpec& spec, bool reuse_port) {
   auto bound = std::make_shared<std::promise<std::uint16_t>>();
@@ -40,6 +44,7 @@ void Worker::accept_loop(Listener& listener) {
   const ServerOptions& opts = core_.options();
   while (auto stream = listener.socket->accept()) {
     if (core_.open_connections.load(std::memory_order_relaxed) >= opts.max_connections) {
+      metrics.refused[static_cast<std::size_t>(RefusedReason::max_connections)].add();
       // A fresh socket's send buffer is empty, so this never parks for long.
       std::string_view refusal = listener.protocol->refusal();
       if (!refusal.empty()) {
@@ -229,6 +234,7 @@ void Worker::enforce_budget() {
                            std::to_string(core_.buffered_total.load(std::memory_order_relaxed)) +
                            " bytes buffered server-wide, budget " + std::to_string(budget) +
                            "): closing the connection holding the most (" + std::to_string(mine) + " bytes)");
+    metrics.refused[static_cast<std::size_t>(RefusedReason::client_memory_budget)].add();
     largest->evict("client memory budget exceeded: this connection held the most buffered bytes");
   }
 }

@@ -13,6 +13,7 @@
 #include "greenrpc/runtime/one_shot_event.hpp"
 #include "listener_spec.hpp"
 #include "protocol_handler.hpp"
+#include "server_metrics.hpp"
 
 namespace greenrpc {
 
@@ -46,6 +47,10 @@ class Worker {
   alignas(64) std::atomic<std::uint64_t> commands{0};
   // Its connections holding no fiber (dormant). Written only by its own thread, like `commands`.
   std::atomic<std::size_t> dormant{0};
+  // Its requests, connections and failures, for the server's metrics (its thread writes them).
+  WorkerMetrics metrics;
+  // Nanoseconds its thread slept waiting for work (busy time = wall time - this).
+  std::uint64_t idle_ns() const noexcept;
 
   // Thread-safe: runs `task` on this worker's thread (false once it has stopped).
   bool post(std::function<void()> task) { return loop_.post(std::move(task)); }

@@ -14,12 +14,6 @@
 // cert_whoami, tls_version and tls_sni are registered too (only then: without the --tls flags the
 // command table is the one test_builtins.py expects).
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -166,57 +160,6 @@ void register_tls_commands(greenrpc::App& app) {
   });
 }
 
-// test_support::serve_until_stopped, printing the TLS port on the PORT line as well (it needs
-// the Server, which that helper keeps to itself).
-int serve_tls_until_stopped(greenrpc::App& app, const greenrpc::ServerOptions& options, bool watch_stdin) {
-  const char* name = "test_server";
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
-  if (sfd < 0) {
-    std::perror("signalfd");
-    return 1;
-  }
-  greenrpc::Server server;
-  try {
-    server = app.start_background(options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: cannot start: %s\n", name, e.what());
-    return 1;
-  }
-  std::printf("PORT %u TLS_PORT %u\n", static_cast<unsigned>(server.port()), static_cast<unsigned>(server.tls_port()));
-  std::fflush(stdout);
-
-  const char* reason = nullptr;
-  while (!reason) {
-    pollfd fds[2] = {{sfd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-    if (poll(fds, watch_stdin ? 2 : 1, -1) < 0) {
-      if (errno == EINTR) continue;
-      std::perror("poll");
-      reason = "poll failure";
-      break;
-    }
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo si{};
-      if (read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
-        reason = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
-    }
-    if (!reason && watch_stdin && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      char buf[256];
-      ssize_t r = read(STDIN_FILENO, buf, sizeof buf);
-      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) reason = "stdin EOF";
-    }
-  }
-  std::fprintf(stderr, "%s: %s, stopping\n", name, reason);
-  server.stop();
-  std::fprintf(stderr, "STOPPED\n");
-  std::fflush(stderr);
-  close(sfd);
-  return 0;
-}
 
 bool parse_size(const char* text, std::size_t& out) {
   char* end = nullptr;
@@ -300,7 +243,6 @@ int main(int argc, char** argv) {
   // The other --tls flags without --tls-cert reach the server, which refuses them.
   const bool tls = options.tls.enabled() || !options.tls.key_file.empty() || !options.tls.ca_file.empty() ||
                    options.tls.require_client_cert || options.tls.port || options.tls.accept_plaintext;
-  if (!tls) return test_support::serve_until_stopped(app, options, "test_server", watch_stdin);
-  register_tls_commands(app);
-  return serve_tls_until_stopped(app, options, watch_stdin);
+  if (tls) register_tls_commands(app);
+  return test_support::serve_until_stopped(app, options, "test_server", watch_stdin);
 }

@@ -1,6 +1,6 @@
 #pragma once
 // The main loop of the test servers driven by Python suites: start the App in the background,
-// print "PORT <n>", serve until SIGINT/SIGTERM (or stdin EOF when `watch_stdin`), stop cleanly
+// print "PORT <n>" ("PORT <n> TLS_PORT <t>" when TLS is on), serve until SIGINT/SIGTERM (or stdin EOF when `watch_stdin`), stop cleanly
 // and print "STOPPED" on stderr. Returns the process exit code.
 #include <poll.h>
 #include <signal.h>
@@ -34,7 +34,10 @@ inline int serve_until_stopped(greenrpc::App& app, const greenrpc::ServerOptions
     std::fprintf(stderr, "%s: cannot start: %s\n", name, e.what());
     return 1;
   }
-  std::printf("PORT %u\n", static_cast<unsigned>(server.port()));
+  if (server.tls_port() != 0)
+    std::printf("PORT %u TLS_PORT %u\n", static_cast<unsigned>(server.port()), static_cast<unsigned>(server.tls_port()));
+  else
+    std::printf("PORT %u\n", static_cast<unsigned>(server.port()));
   std::fflush(stdout);
 
   const char* reason = nullptr;

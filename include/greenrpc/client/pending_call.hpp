@@ -31,6 +31,8 @@ struct PendingCall {
   std::uint64_t wire_end = 0; // where its frame ends in its connection's byte stream
   std::uint64_t seq = 0;      // signed: sequence number of the latest send
   std::shared_ptr<const ErrorMap> errors;
+  std::size_t command_index = 0;  // its metrics label (ClientMetrics)
+  Clock::time_point started{};    // when it was submitted (the latency histogram)
 
   protocol::RespValue reply;         // valid once `done` is set and `failure` is null
   std::exception_ptr failure;        // connect/connection/signature errors

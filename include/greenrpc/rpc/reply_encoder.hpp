@@ -5,8 +5,10 @@
 //
 // The shapes are Redis-flavoured (simple strings, integers, arrays, nil) because the built-ins
 // speak to Redis clients; a user command's reply is always ok_bytes() or error().
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 
@@ -19,7 +21,18 @@ class ReplyEncoder {
   // A command's result: `msgpack` is the encoded value.
   virtual void ok_bytes(std::string_view msgpack) = 0;
   // A failure: `code` is one word (error_codes.hpp, or a handler's own), `message` free text.
-  virtual void error(std::string_view code, std::string_view message) = 0;
+  // Recorded as the reply's outcome (last_error()) for metrics.
+  void error(std::string_view code, std::string_view message) {
+    error_code_len_ = static_cast<unsigned char>(std::min(code.size(), sizeof error_code_));
+    std::memcpy(error_code_, code.data(), error_code_len_);
+    write_error(code, message);
+  }
+  // The code of the last error() since clear_outcome() (cut to 32 bytes); empty: no error.
+  std::string_view last_error() const noexcept { return {error_code_, error_code_len_}; }
+  void clear_outcome() noexcept { error_code_len_ = 0; }
+  // Bytes encoded so far, for reply-size metrics: only differences around one reply mean
+  // something (an encoder may hand its bytes on between replies).
+  virtual std::size_t bytes_encoded() const noexcept { return 0; }
 
   // Built-in reply shapes.
   virtual void simple(std::string_view text) = 0;  // a short status line ("OK", "PONG")
@@ -34,6 +47,13 @@ class ReplyEncoder {
   virtual void begin_signed() = 0;
   virtual std::string_view signed_element() const = 0;
   virtual void end_signed(std::span<const unsigned char, 32> tag) = 0;
+
+ protected:
+  virtual void write_error(std::string_view code, std::string_view message) = 0;
+
+ private:
+  char error_code_[32];
+  unsigned char error_code_len_ = 0;
 };
 
 }  // namespace greenrpc

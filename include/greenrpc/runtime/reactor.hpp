@@ -29,6 +29,9 @@ enum class IoDirection { read, write };
 
 class Reactor {
  public:
+  // Nanoseconds this reactor's thread spent asleep in epoll_wait since it started (written by
+  // its thread only; any thread may read it): busy time = wall time - this.
+  std::uint64_t idle_ns() const noexcept { return idle_ns_.load(std::memory_order_relaxed); }
   Reactor();
   ~Reactor();
   Reactor(const Reactor&) = delete;
@@ -124,6 +127,7 @@ class Reactor {
   std::vector<std::function<void()>> running_;
   std::atomic<bool> posted_flag_{false};
   std::atomic<bool> wake_pending_{false};
+  std::atomic<std::uint64_t> idle_ns_{0};
 };
 
 }  // namespace greenrpc
