@@ -406,6 +406,45 @@ greenrpc::ServerOptions server_options() {
   return o;
 }
 
+// Breaks when: a request is not logged at debug level with its connection, peer, command,
+// outcome, duration and sizes, or when an unknown name or an argument reaches the line.
+TEST_F(LogTest, OneLinePerRequestAtDebug) {
+  greenrpc::set_log_level(LogLevel::debug);
+  Capture cap;
+  greenrpc::App app;
+  app.command("conn_id", [](const greenrpc::RequestContext& ctx) { return ctx.connection_id(); });
+  app.command("echo_len", [](std::string s) { return s.size(); });
+  auto server = app.start_background(server_options());
+  greenrpc::Client client("127.0.0.1", server.port());
+  const std::string conn = std::to_string(client.call<std::uint64_t>("conn_id"));
+  EXPECT_EQ(client.call<std::size_t>("echo_len", std::string("an argument nobody should log")), 29u);
+  EXPECT_THROW(client.call<int>("no_such_command_xyz"), greenrpc::Error);
+  EXPECT_THROW(client.call<std::size_t>("echo_len", 42), greenrpc::Error);
+  ASSERT_TRUE(wait_until([&] { return cap.with_message("request").size() >= 4; }, 5s));
+  auto ok = cap.find("request", "command", "echo_len");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->field("conn"), conn);
+  EXPECT_TRUE(ok->field("peer").value_or("").starts_with("127.0.0.1:"));
+  EXPECT_TRUE(ok->field("us").has_value());
+  EXPECT_NE(ok->field("request_bytes").value_or("0"), "0");
+  EXPECT_NE(ok->field("reply_bytes").value_or("0"), "0");
+  auto outcomes = cap.with_message("request");
+  bool saw_ok = false, saw_validation = false;
+  for (const auto& r : outcomes) {
+    if (r.field("command") == "echo_len" && r.field("outcome") == "ok") saw_ok = true;
+    if (r.field("command") == "echo_len" && r.field("outcome") == "VALIDATION_ERROR") saw_validation = true;
+  }
+  EXPECT_TRUE(saw_ok);
+  EXPECT_TRUE(saw_validation);
+  auto unknown = cap.find("request", "outcome", "INVALID_COMMAND");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->field("command"), "(unknown)");
+  for (const auto& r : cap.records()) {
+    EXPECT_EQ(r.text().find("no_such_command_xyz"), std::string::npos) << r.text();
+    EXPECT_EQ(r.text().find("nobody should log"), std::string::npos) << r.text();
+  }
+}
+
 // Breaks when: a connection's opening or closing is not logged at debug level with its id (the
 // one CLIENT ID and handlers see), peer, protocol, why it closed and how long it lived.
 TEST_F(LogTest, ConnectionOpenedAndClosedLines) {
