@@ -425,7 +425,7 @@ TEST_F(LogTest, OneLinePerRequestAtDebug) {
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->field("conn"), conn);
   EXPECT_TRUE(ok->field("peer").value_or("").starts_with("127.0.0.1:"));
-  EXPECT_TRUE(ok->field("us").has_value());
+  EXPECT_TRUE(ok->field("duration_us").has_value());
   EXPECT_NE(ok->field("request_bytes").value_or("0"), "0");
   EXPECT_NE(ok->field("reply_bytes").value_or("0"), "0");
   auto outcomes = cap.with_message("request");
