@@ -208,7 +208,8 @@ void HttpEndpoint::Impl::accept_loop() {
       failure = e.what();
     }
     if (!failure.empty()) {
-      GREENRPC_LOG(error, "metrics endpoint: cannot start a connection fiber (" + failure + "): connection closed");
+      GREENRPC_LOG_LIMITED(error, "metrics_fiber_failed", "metrics endpoint: cannot start a connection fiber: connection closed",
+                           {{"reason", failure}});
       connections.erase(c);
       open_count.store(connections.size(), std::memory_order_relaxed);
     }

@@ -68,7 +68,8 @@ std::unique_ptr<TcpStream> TcpListener::accept(Deadline deadline) {
     }
     if (err == EINTR || err == ECONNABORTED) continue;
     // EMFILE/ENFILE/ENOBUFS: out of resources. Back off instead of spinning on the ready fd.
-    GREENRPC_LOG(error, std::string("accept: ") + std::strerror(err));
+    // A flood of connections can cause it: limited to a few lines a second.
+    GREENRPC_LOG_LIMITED(error, "accept_failed", "accept failed: backing off 50 ms", {{"error", std::strerror(err)}});
     sleep_for(std::chrono::milliseconds(50));
   }
   return nullptr;

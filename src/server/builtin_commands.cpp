@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "greenrpc/rpc/error_codes.hpp"
+#include "greenrpc/runtime/log.hpp"
 #include "greenrpc/server/request_context.hpp"
 
 namespace greenrpc {
@@ -73,6 +74,8 @@ bool authenticate(BuiltinCall& c, std::string_view user, std::string_view passwo
   }
   if (!value.has_value()) {
     if (c.metrics) c.metrics->auth_failures[static_cast<std::size_t>(AuthFailure::auth)].add();
+    // Neither the password nor the user name (a password typed in the wrong field) is logged.
+    GREENRPC_LOG_LIMITED(warn, "auth_failed", "AUTH refused", {{"conn", c.conn.id}, {"peer", c.conn.peer.to_string()}});
     c.reply.error(error_code::permission_denied, "invalid username-password pair or user is disabled");
     return false;
   }

@@ -5,6 +5,7 @@
 #include "builtin_commands.hpp"
 #include "greenrpc/rpc/error_codes.hpp"
 #include "greenrpc/runtime/fiber_deadline.hpp"
+#include "greenrpc/runtime/log.hpp"
 #include "server_core.hpp"
 
 namespace greenrpc {
@@ -33,14 +34,37 @@ std::size_t bytes_of(std::span<const std::string_view> elements) {
 }
 }  // namespace
 
+bool Dispatcher::peer_labels(const ServerCore& core) noexcept {
+  return core.options().metrics.enabled && core.options().metrics.peer_labels;
+}
+
 void Dispatcher::measure(const ReplyEncoder& reply, Clock::time_point arrived, std::size_t request_bytes,
                          std::size_t reply_before) {
   const std::string_view code = reply.last_error();
   const std::size_t outcome = core_.outcomes().index_of(code);
   if (code == error_code::deadline_exceeded) metrics_.deadlines_exceeded.add();
-  if (code == error_code::auth_error) metrics_.auth_failures[static_cast<std::size_t>(AuthFailure::signature)].add();
+  if (code == error_code::auth_error) {
+    metrics_.auth_failures[static_cast<std::size_t>(AuthFailure::signature)].add();
+    // Like a refused AUTH: who, never what (no tag, no secret).
+    GREENRPC_LOG_LIMITED(warn, "signature_refused", "signed request refused",
+                         {{"conn", connection_.id}, {"peer", connection_.peer.to_string()}});
+  }
   const std::size_t after = reply.bytes_encoded();
-  metrics_.record(command_index_, outcome, Clock::now() - arrived, request_bytes, after > reply_before ? after - reply_before : 0);
+  const std::size_t reply_bytes = after > reply_before ? after - reply_before : 0;
+  const Clock::duration took = Clock::now() - arrived;
+  metrics_.record(command_index_, outcome, took, request_bytes, reply_bytes);
+  if (peer_labels_) metrics_.count_peer(connection_.peer.host);
+  // One line per request at debug: the command's registered name (or "(unknown)", never what
+  // an unknown request carried), the outcome's code, never arguments (AUTH's password, payloads)
+  // nor the envelope (signatures).
+  GREENRPC_LOG_FIELDS(debug, "request",
+                      {{"conn", connection_.id},
+                       {"peer", connection_.peer.to_string()},
+                       {"command", core_.command_label(command_index_)},
+                       {"outcome", code.empty() ? std::string_view("ok") : code},
+                       {"duration_us", std::chrono::duration_cast<std::chrono::microseconds>(took).count()},
+                       {"request_bytes", request_bytes},
+                       {"reply_bytes", reply_bytes}});
 }
 
 AfterReply Dispatcher::dispatch_elements(std::span<const std::string_view> elements, Clock::time_point arrived,

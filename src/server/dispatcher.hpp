@@ -32,7 +32,7 @@ class Dispatcher {
   // request metrics.
   Dispatcher(ServerCore& core, ConnectionInfo& connection, std::atomic<std::uint64_t>& commands,
              WorkerMetrics& metrics)
-      : core_(core), connection_(connection), commands_(commands), metrics_(metrics) {}
+      : core_(core), connection_(connection), commands_(commands), metrics_(metrics), peer_labels_(peer_labels(core)) {}
 
   // A request as a sequence of elements: an optional envelope element (a msgpack map), the
   // command name, the arguments. Parses the envelope and calls dispatch().
@@ -75,6 +75,8 @@ class Dispatcher {
   std::atomic<std::uint64_t>& commands_;
   WorkerMetrics& metrics_;
   std::size_t command_index_ = 0;  // of the request being dispatched (metrics)
+  bool peer_labels_;               // MetricsOptions::peer_labels, with metrics on
+  static bool peer_labels(const ServerCore& core) noexcept;
   std::string scratch_;  // reused buffer for encoded results
   bool refusing_ = false;
   // The running handler's cancellation (one per connection, replaced once cancelled) and what

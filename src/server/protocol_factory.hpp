@@ -1,6 +1,7 @@
 #pragma once
 // What a listener serves: makes the ProtocolHandler of each accepted connection (helio's
 // ListenerInterface). Shared by every worker's listener for the same port, so it is immutable.
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -21,8 +22,10 @@ class ProtocolFactory {
 
   // For logs: "resp", "sniffing", ...
   virtual std::string_view name() const noexcept = 0;
-  // Called on the worker's thread, in the connection's fiber.
-  virtual std::unique_ptr<ProtocolHandler> make(Worker& worker, std::unique_ptr<ByteStream> stream) const = 0;
+  // Called on the worker's thread, in the connection's fiber. `id` is the connection's, given at
+  // accept (CLIENT ID, and the conn= of its log lines).
+  virtual std::unique_ptr<ProtocolHandler> make(Worker& worker, std::unique_ptr<ByteStream> stream,
+                                                std::uint64_t id) const = 0;
   // Whether a connection that begins with `first_bytes` (at least one byte) speaks this protocol.
   virtual Match probe(std::span<const char> first_bytes) const noexcept = 0;
   // Written, best effort, to a connection refused because max_connections is reached; may be empty.

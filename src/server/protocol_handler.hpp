@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "greenrpc/net/endpoint.hpp"
 #include "greenrpc/runtime/deadline.hpp"
 #include "greenrpc/runtime/waiter.hpp"
 
@@ -72,6 +73,14 @@ class ProtocolHandler {
   // Closes the connection to free its buffers, telling the peer `reason` if it can. Owner
   // thread; the connection's fiber does the closing.
   virtual void evict(std::string_view /*reason*/) {}
+  // Why it closed, for the worker's "connection closed" debug line ("peer closed", "idle
+  // timeout", "server stopping", an error...). Asked as it is destroyed.
+  virtual std::string close_reason() const { return {}; }
+  // Its peer, for that line; null when unknown.
+  virtual const Endpoint* peer() const noexcept { return nullptr; }
+  // The protocol it speaks, for that line (a sniffing connection's: the one it chose); empty:
+  // its listener's.
+  virtual std::string_view protocol_name() const noexcept { return {}; }
 
  private:
   ProtocolHandler* owner_ = nullptr;

@@ -26,13 +26,13 @@ Deadline deadline_after(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-RespConnection::RespConnection(Worker& worker, std::unique_ptr<ByteStream> stream)
+RespConnection::RespConnection(Worker& worker, std::unique_ptr<ByteStream> stream, std::uint64_t id)
     : core_(worker.core()),
       stream_(std::move(stream)),
       parser_(core_.options().protocol_limits),
       dispatcher_(core_, info_, worker.commands, worker.metrics),
       worker_(worker) {
-  info_.id = core_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  info_.id = id;
   info_.peer = stream_->peer();
   info_.worker = worker.index();
 }
@@ -121,6 +121,13 @@ void RespConnection::evict(std::string_view reason) {
   if (!dispatcher_.running()) token_->cancel();  // a running handler finishes first; then it closes
 }
 
+std::string RespConnection::close_reason() const {
+  if (!close_reason_.empty()) return close_reason_;
+  // Closed by the worker without a fiber: a dormant wait ended with nothing to read.
+  if (draining_ || cut_) return "server stopping";
+  return started_ ? "idle timeout" : "timed out before its first byte";
+}
+
 void RespConnection::account() {
   const std::size_t now = in_.capacity() + heap_bytes(out_) + parser_.memory_bytes() + dispatcher_.memory_bytes() +
                           reply_.memory_bytes();
@@ -149,7 +156,7 @@ void RespConnection::close_politely() {
   } catch (const std::exception& e) {  // timed out, cancelled, reset: close anyway
     failure = e.what();
   }
-  if (!failure.empty()) GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + ": polite close cut short: " + failure);
+  if (!failure.empty()) GREENRPC_LOG_FIELDS(debug, "polite close cut short", {{"conn", info_.id}, {"reason", failure}});
 }
 
 void RespConnection::close_with_error(std::string_view message) {
@@ -163,26 +170,14 @@ void RespConnection::close_with_error(std::string_view message) {
   } catch (const std::exception& e) {  // the peer does not read: it is closed all the same
     failure = e.what();
   }
-  if (!failure.empty()) GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + ": error reply not sent: " + failure);
+  if (!failure.empty()) GREENRPC_LOG_FIELDS(debug, "error reply not sent", {{"conn", info_.id}, {"reason", failure}});
 }
 
 void RespConnection::log_handshake_failure(const std::string& failure) {
-  // Scanners and misconfigured clients make these common: a few lines a second at most.
-  static thread_local Clock::time_point window;
-  static thread_local unsigned lines = 0, suppressed = 0;
-  const Clock::time_point now = Clock::now();
-  if (now - window > std::chrono::seconds(1)) {
-    if (suppressed > 0)
-      GREENRPC_LOG(warn, std::to_string(suppressed) + " more failed TLS handshakes not logged in the last second");
-    window = now;
-    lines = suppressed = 0;
-  }
-  if (++lines > 10) {
-    ++suppressed;
-    return;
-  }
-  GREENRPC_LOG(warn, "connection " + std::to_string(info_.id) + " from " + info_.peer.to_string() +
-                         ": handshake failed: " + failure);
+  // Scanners and misconfigured clients make these common: a few lines a second at most, the
+  // rest counted in one "suppressed" line.
+  GREENRPC_LOG_LIMITED(warn, "tls_handshake_failed", "TLS handshake failed",
+                       {{"conn", info_.id}, {"peer", info_.peer.to_string()}, {"reason", failure}});
 }
 
 RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
@@ -211,6 +206,7 @@ RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
       polite = true;
     } catch (const CancelledError&) {
       polite = draining_ && !cut_;  // a drain ended an idle read: nothing unanswered, close with a FIN
+      if (draining_ || cut_) close_reason_ = "server stopping";
     } catch (const TimeoutError& e) {
       failure = e.what();
       refused = !handshaken_;
@@ -230,8 +226,11 @@ RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
     if (refused) {
       worker_.metrics.tls_handshake_failures[tls_failure].add();
       log_handshake_failure(failure);
+      close_reason_ = "TLS handshake failed: " + failure;
     } else if (!failure.empty()) {
-      GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + " closed during its handshake: " + failure);
+      close_reason_ = "closed during its handshake: " + failure;
+    } else if (close_reason_.empty()) {
+      close_reason_ = "closed during its handshake";
     }
     stream_->close();
     closed_ = true;
@@ -245,7 +244,9 @@ RunResult RespConnection::run(const Wakeup& wakeup) noexcept {
     close_with_error(evicted_);
     polite = true;
   }
-  if (!failure.empty()) GREENRPC_LOG(debug, "connection " + std::to_string(info_.id) + " closed: " + failure);
+  // The worker's "connection closed" line says why.
+  if (!failure.empty()) close_reason_ = std::move(failure);
+  if (close_reason_.empty()) close_reason_ = "closed";
   if (polite) close_politely();  // never throws
   in_ = {};
   parser_ = protocol::RequestParser(core_.options().protocol_limits);
@@ -351,7 +352,10 @@ bool RespConnection::serve(const Wakeup& wakeup) {
     // 0: the peer closed, or a drain or cut found nothing more to read. Every reply is out
     // already: each batch ends with a flush.
     std::size_t n = read_more(space);
-    if (n == 0) return false;
+    if (n == 0) {
+      close_reason_ = draining_ || cut_ ? "server stopping" : "peer closed";
+      return false;
+    }
     if (n == kLingerOver) continue;  // to go_dormant()
     const Clock::time_point arrived = Clock::now();  // deadlines count from arrival, not from when a request gets to run
     // A read that filled the space means a deep pipeline: read more at once next time (up to
@@ -369,11 +373,13 @@ bool RespConnection::serve(const Wakeup& wakeup) {
         // A protocol violation: the stream can no longer be framed. Reply, then close.
         worker_.metrics.protocol_errors.add();
         reply_.error(error_code::generic, r.error);
+        close_reason_ = r.error;
         keep_open = false;
         break;
       }
       auto args = parser_.args();
       if (!args.empty()) keep_open = dispatcher_.dispatch_elements(args, arrived, reply_) == AfterReply::keep_open;
+      if (!keep_open) close_reason_ = "QUIT";
       in_.consume(r.consumed);  // after dispatch: args view the buffer
       // The next request's first byte, if any, came with this read.
       if (opts.frame_timeout.count() > 0) frame_deadline_ = Deadline(arrived + opts.frame_timeout);

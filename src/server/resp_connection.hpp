@@ -3,6 +3,7 @@
 // buffer, hands each request to the Dispatcher, and writes all their replies with one write
 // (helio's HandleRequests loop + brpc's batching). Only framing lives here: routing, the envelope
 // and reply shapes are the Dispatcher's; reply bytes are RespReplyEncoder's.
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -22,7 +23,7 @@ class ServerCore;
 
 class RespConnection final : public ProtocolHandler {
  public:
-  RespConnection(Worker& worker, std::unique_ptr<ByteStream> stream);
+  RespConnection(Worker& worker, std::unique_ptr<ByteStream> stream, std::uint64_t id);
   ~RespConnection() override;
 
   RunResult run(const Wakeup& wakeup) noexcept override;
@@ -35,6 +36,8 @@ class RespConnection final : public ProtocolHandler {
   std::string describe_running(Clock::time_point now) const override { return dispatcher_.describe_running(now); }
   std::size_t buffered_bytes() const override { return accounted_; }
   void evict(std::string_view reason) override;
+  std::string close_reason() const override;
+  const Endpoint* peer() const noexcept override { return &info_.peer; }
 
  private:
   // Returns true when it went dormant (wakeup armed), false when the connection is to close.
@@ -58,7 +61,7 @@ class RespConnection final : public ProtocolHandler {
   // After the last reply: FIN, then the peer's unread bytes read and dropped for a moment, so a
   // reset does not destroy replies the peer has not read yet.
   void close_politely();
-  // A failed TLS handshake: warned with the peer and the reason, rate-limited per thread.
+  // A failed TLS handshake: warned with the peer and the reason, rate-limited (GREENRPC_LOG_LIMITED).
   void log_handshake_failure(const std::string& failure);
 
   ServerCore& core_;
@@ -85,6 +88,7 @@ class RespConnection final : public ProtocolHandler {
   bool may_sleep_ = false;        // this run() has a Wakeup to go dormant with
   bool linger_over_ = false;      // idle for idle_fiber_linger: go dormant
   std::string evicted_;           // why, once evicted
+  std::string close_reason_;      // why run() closed it, for the worker's "connection closed" line
   bool idle_ = false;      // parked in read with nothing buffered
   bool draining_ = false;
   bool cut_ = false;

@@ -4,8 +4,9 @@
 
 namespace greenrpc {
 
-std::unique_ptr<ProtocolHandler> RespProtocol::make(Worker& worker, std::unique_ptr<ByteStream> stream) const {
-  return std::make_unique<RespConnection>(worker, std::move(stream));
+std::unique_ptr<ProtocolHandler> RespProtocol::make(Worker& worker, std::unique_ptr<ByteStream> stream,
+                                                   std::uint64_t id) const {
+  return std::make_unique<RespConnection>(worker, std::move(stream), id);
 }
 
 Match RespProtocol::probe(std::span<const char> first_bytes) const noexcept {

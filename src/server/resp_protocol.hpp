@@ -7,7 +7,7 @@ namespace greenrpc {
 class RespProtocol final : public ProtocolFactory {
  public:
   std::string_view name() const noexcept override { return "resp"; }
-  std::unique_ptr<ProtocolHandler> make(Worker& worker, std::unique_ptr<ByteStream> stream) const override;
+  std::unique_ptr<ProtocolHandler> make(Worker& worker, std::unique_ptr<ByteStream> stream, std::uint64_t id) const override;
   // A multibulk request starts with '*'; an inline command (redis-cli, telnet) with printable text.
   Match probe(std::span<const char> first_bytes) const noexcept override;
   // Redis' answer.

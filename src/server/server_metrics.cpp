@@ -33,6 +33,11 @@ void WorkerMetrics::record(std::size_t command, std::size_t outcome, Clock::dura
   reply_bytes_[command].add(reply_bytes);
 }
 
+void WorkerMetrics::count_peer(const std::string& host) {
+  std::lock_guard lock(peers_mutex_);
+  ++peers_[host];
+}
+
 std::string_view tls_failure_label(std::size_t index) noexcept {
   static constexpr std::string_view kNames[kTlsReasons] = {
       "unknown_ca", "wrong_host", "expired", "invalid_certificate", "client_cert_required", "peer_cert_rejected",

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 
@@ -66,6 +68,16 @@ class WorkerMetrics {
   std::array<SingleWriterCounter, static_cast<std::size_t>(AuthFailure::count)> auth_failures;
   std::array<SingleWriterCounter, kTlsReasons> tls_handshake_failures;  // by TlsError::Reason, last: timeout
 
+  // MetricsOptions::peer_labels: requests by peer address (host only: a port per connection
+  // would make every connection a series). Opt-in, because the set of peers is unbounded; a
+  // mutex, because a scrape reads the map while the worker adds to it.
+  void count_peer(const std::string& host);
+  template <class F>
+  void for_each_peer(F&& fn) const {
+    std::lock_guard lock(peers_mutex_);
+    for (const auto& [host, n] : peers_) fn(host, n);
+  }
+
   void add_in_flight(std::int64_t d) noexcept {
     in_flight.store(in_flight.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
   }
@@ -77,6 +89,8 @@ class WorkerMetrics {
   std::unique_ptr<SingleWriterCounter[]> latency_ns_;  // [command]
   std::unique_ptr<SingleWriterCounter[]> request_bytes_;
   std::unique_ptr<SingleWriterCounter[]> reply_bytes_;
+  mutable std::mutex peers_mutex_;
+  std::unordered_map<std::string, std::uint64_t> peers_;
 };
 
 // The label value of a TLS handshake failure (tls_handshake_failures' index).

@@ -2,6 +2,7 @@
 // counters (server_metrics.hpp) at scrape time. Every series carries `port` (the server's port),
 // so two servers of one process stay apart.
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "greenrpc/metrics/text_writer.hpp"
@@ -101,6 +102,16 @@ void ServerCore::write_metrics(metrics::TextWriter& w) const {
     for (std::size_t i = 0; i < tls.size(); ++i)
       w.sample("greenrpc_server_tls_handshake_failures_total", {port_label, {"reason", tls_failure_label(i)}},
                static_cast<double>(tls[i]));
+  }
+  if (options_.metrics.peer_labels) {
+    std::unordered_map<std::string, std::uint64_t> by_peer;
+    for_each_worker([&](const WorkerMetrics& m, unsigned, std::uint64_t) {
+      m.for_each_peer([&](const std::string& host, std::uint64_t n) { by_peer[host] += n; });
+    });
+    w.family("greenrpc_server_requests_by_peer_total",
+             "Requests by peer address (MetricsOptions::peer_labels: opt-in, one series per client host).", "counter");
+    for (const auto& [host, n] : by_peer)
+      w.sample("greenrpc_server_requests_by_peer_total", {port_label, {"peer", host}}, static_cast<double>(n));
   }
   w.family("greenrpc_server_worker_busy_seconds_total", "Time each worker thread was not waiting for work.", "counter");
   for (const Busy& b : busy) {

@@ -1,7 +1,6 @@
 #include "sniffing_connection.hpp"
 
 #include "greenrpc/runtime/errors.hpp"
-#include "greenrpc/runtime/log.hpp"
 #include "greenrpc/net/prefixed_byte_stream.hpp"
 #include "server_core.hpp"
 #include "sniffing_protocol.hpp"
@@ -10,8 +9,19 @@
 namespace greenrpc {
 
 SniffingConnection::SniffingConnection(Worker& worker, const SniffingProtocol& protocols,
-                                       std::unique_ptr<ByteStream> stream)
-    : worker_(worker), protocols_(protocols), stream_(std::move(stream)), deadline_(Deadline::after(protocols.timeout())) {}
+                                       std::unique_ptr<ByteStream> stream, std::uint64_t id)
+    : worker_(worker),
+      protocols_(protocols),
+      id_(id),
+      stream_(std::move(stream)),
+      deadline_(Deadline::after(protocols.timeout())) {}
+
+std::string SniffingConnection::close_reason() const {
+  if (chosen_) return chosen_->close_reason();
+  if (!close_reason_.empty()) return close_reason_;
+  // Closed by the worker without running (nothing read yet).
+  return draining_ || cut_ ? "server stopping" : "timed out before its first byte";
+}
 
 bool SniffingConnection::await_input(const Wakeup& wakeup) {
   if (chosen_) return chosen_->await_input(wakeup);
@@ -60,7 +70,10 @@ const ProtocolFactory* SniffingConnection::sniff() {
   first_bytes_.resize(SniffingProtocol::kMaxSniffBytes);
   std::size_t have = 0;
   for (;;) {
-    if (cut_) return nullptr;
+    if (cut_) {
+      close_reason_ = "server stopping";
+      return nullptr;
+    }
     // Drained before its first request was read: read on only for the quiet window (a request
     // that crossed the drain is handed to its protocol, which answers SHUTTING_DOWN).
     Deadline until = deadline;
@@ -80,8 +93,14 @@ const ProtocolFactory* SniffingConnection::sniff() {
       quiet = true;  // recorded only
     }
     idle_ = false;
-    if (quiet) return nullptr;
-    if (n == 0) return nullptr;  // peer closed
+    if (quiet) {
+      close_reason_ = "server stopping";
+      return nullptr;
+    }
+    if (n == 0) {
+      close_reason_ = have == 0 ? "peer closed" : "peer closed before a protocol was chosen";
+      return nullptr;
+    }
     have += n;
     std::span<const char> first(first_bytes_.data(), have);
     Match m = protocols_.probe(first);
@@ -89,7 +108,10 @@ const ProtocolFactory* SniffingConnection::sniff() {
       first_bytes_.resize(have);
       return protocols_.choose(first);
     }
-    if (m == Match::no || have == first_bytes_.size()) return nullptr;
+    if (m == Match::no || have == first_bytes_.size()) {
+      close_reason_ = "no protocol matched its first bytes";
+      return nullptr;
+    }
   }
 }
 
@@ -100,17 +122,20 @@ RunResult SniffingConnection::run(const Wakeup& wakeup) noexcept {
   try {
     protocol = sniff();
     if (protocol) {
-      chosen_ = protocol->make(worker_, std::make_unique<PrefixedByteStream>(std::move(first_bytes_), std::move(stream_)));
+      chosen_ = protocol->make(worker_, std::make_unique<PrefixedByteStream>(std::move(first_bytes_), std::move(stream_)), id_);
       chosen_->set_owner(this);
+      chosen_name_ = protocol->name();
     }
   } catch (const CancelledError&) {
+    failure = "server stopping";
   } catch (const std::exception& e) {
     failure = e.what();
   } catch (...) {
     failure = "unknown exception";
   }
   if (!chosen_) {
-    if (!failure.empty()) GREENRPC_LOG(debug, "sniffing connection closed: " + failure);
+    // The worker's "connection closed" line says why.
+    if (!failure.empty()) close_reason_ = std::move(failure);
     if (stream_) stream_->close();
     return RunResult::closed;
   }

@@ -3,6 +3,7 @@
 // the protocols, then runs the chosen one's handler on the same stream, the bytes already read
 // first (PrefixedByteStream). drain() and cut() reach whichever stage it is in.
 #include <memory>
+#include <cstdint>
 #include <string>
 
 #include "greenrpc/net/byte_stream.hpp"
@@ -16,7 +17,8 @@ class ProtocolFactory;
 
 class SniffingConnection final : public ProtocolHandler {
  public:
-  SniffingConnection(Worker& worker, const SniffingProtocol& protocols, std::unique_ptr<ByteStream> stream);
+  SniffingConnection(Worker& worker, const SniffingProtocol& protocols, std::unique_ptr<ByteStream> stream,
+                     std::uint64_t id);
 
   RunResult run(const Wakeup& wakeup) noexcept override;
   bool await_input(const Wakeup& wakeup) override;
@@ -32,6 +34,11 @@ class SniffingConnection final : public ProtocolHandler {
   void evict(std::string_view reason) override {
     if (chosen_) chosen_->evict(reason);
   }
+  std::string close_reason() const override;
+  const Endpoint* peer() const noexcept override {
+    return chosen_ ? chosen_->peer() : stream_ ? &stream_->peer() : nullptr;
+  }
+  std::string_view protocol_name() const noexcept override { return chosen_name_; }
 
  private:
   // Reads until a protocol says yes; nullptr when none will (or the peer left, or a stop).
@@ -39,10 +46,13 @@ class SniffingConnection final : public ProtocolHandler {
 
   Worker& worker_;
   const SniffingProtocol& protocols_;
+  std::uint64_t id_;                      // handed to the chosen protocol's handler
   std::unique_ptr<ByteStream> stream_;    // until a protocol is chosen
   Deadline deadline_;                     // to choose one, from accept
   std::string first_bytes_;
   std::unique_ptr<ProtocolHandler> chosen_;  // once a protocol is chosen
+  std::string_view chosen_name_;             // its name (the factory outlives the connection)
+  std::string close_reason_;                 // none chosen: why
   bool idle_ = false;  // parked in read with nothing read yet
   bool draining_ = false;
   bool cut_ = false;

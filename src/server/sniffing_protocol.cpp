@@ -12,8 +12,9 @@ SniffingProtocol::SniffingProtocol(std::vector<std::shared_ptr<const ProtocolFac
   if (protocols_.empty()) throw std::invalid_argument("greenrpc: SniffingProtocol without protocols");
 }
 
-std::unique_ptr<ProtocolHandler> SniffingProtocol::make(Worker& worker, std::unique_ptr<ByteStream> stream) const {
-  return std::make_unique<SniffingConnection>(worker, *this, std::move(stream));
+std::unique_ptr<ProtocolHandler> SniffingProtocol::make(Worker& worker, std::unique_ptr<ByteStream> stream,
+                                                       std::uint64_t id) const {
+  return std::make_unique<SniffingConnection>(worker, *this, std::move(stream), id);
 }
 
 Match SniffingProtocol::probe(std::span<const char> first_bytes) const noexcept {

@@ -20,7 +20,7 @@ class SniffingProtocol final : public ProtocolFactory {
   SniffingProtocol(std::vector<std::shared_ptr<const ProtocolFactory>> protocols, std::chrono::milliseconds timeout);
 
   std::string_view name() const noexcept override { return "sniffing"; }
-  std::unique_ptr<ProtocolHandler> make(Worker& worker, std::unique_ptr<ByteStream> stream) const override;
+  std::unique_ptr<ProtocolHandler> make(Worker& worker, std::unique_ptr<ByteStream> stream, std::uint64_t id) const override;
   // The first protocol that answers yes; the first need_more before any yes; else no.
   Match probe(std::span<const char> first_bytes) const noexcept override;
   // The protocol `first_bytes` choose, or nullptr (probe() must have said yes).

@@ -7,13 +7,14 @@ namespace greenrpc {
 TlsProtocol::TlsProtocol(std::shared_ptr<const ProtocolFactory> inner, std::shared_ptr<const ReloadableTlsContext> context)
     : inner_(std::move(inner)), context_(std::move(context)), name_(std::string(inner_->name()) + " over tls") {}
 
-std::unique_ptr<ProtocolHandler> TlsProtocol::make(Worker& worker, std::unique_ptr<ByteStream> stream) const {
+std::unique_ptr<ProtocolHandler> TlsProtocol::make(Worker& worker, std::unique_ptr<ByteStream> stream,
+                                                  std::uint64_t id) const {
   const TlsServerOptions& o = context_->options();
   auto tls = std::make_unique<TlsStream>(std::move(stream), context_->current());
   tls->set_plaintext_refusal(std::string(inner_->tls_required_refusal()));
   // From accept: a silent peer is closed then, without the fiber a handshake would hold.
   tls->set_handshake_deadline(Deadline::after(o.handshake_timeout));
-  return inner_->make(worker, std::move(tls));
+  return inner_->make(worker, std::move(tls), id);
 }
 
 Match TlsProtocol::probe(std::span<const char> first_bytes) const noexcept {

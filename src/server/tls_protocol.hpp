@@ -16,7 +16,7 @@ class TlsProtocol final : public ProtocolFactory {
   TlsProtocol(std::shared_ptr<const ProtocolFactory> inner, std::shared_ptr<const ReloadableTlsContext> context);
 
   std::string_view name() const noexcept override { return name_; }
-  std::unique_ptr<ProtocolHandler> make(Worker& worker, std::unique_ptr<ByteStream> stream) const override;
+  std::unique_ptr<ProtocolHandler> make(Worker& worker, std::unique_ptr<ByteStream> stream, std::uint64_t id) const override;
   Match probe(std::span<const char> first_bytes) const noexcept override;
   // Sent in the clear before the handshake (the connection is closed at once): the peer reads
   // it as a failed handshake, which is what it is.

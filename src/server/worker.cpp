@@ -45,6 +45,10 @@ void Worker::accept_loop(Listener& listener) {
   while (auto stream = listener.socket->accept()) {
     if (core_.open_connections.load(std::memory_order_relaxed) >= opts.max_connections) {
       metrics.refused[static_cast<std::size_t>(RefusedReason::max_connections)].add();
+      GREENRPC_LOG_LIMITED(warn, "connection_refused", "connection refused: max_connections reached",
+                           {{"peer", stream->peer().to_string()},
+                            {"protocol", listener.protocol->name()},
+                            {"max_connections", opts.max_connections}});
       // A fresh socket's send buffer is empty, so this never parks for long.
       std::string_view refusal = listener.protocol->refusal();
       if (!refusal.empty()) {
@@ -57,20 +61,25 @@ void Worker::accept_loop(Listener& listener) {
     }
     core_.open_connections.fetch_add(1, std::memory_order_relaxed);
     core_.total_connections.fetch_add(1, std::memory_order_relaxed);
+    const std::uint64_t id = core_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+    const Clock::time_point opened = Clock::now();
+    GREENRPC_LOG_FIELDS(debug, "connection opened",
+                        {{"conn", id}, {"peer", stream->peer().to_string()}, {"protocol", listener.protocol->name()}});
     std::unique_ptr<ProtocolHandler> handler;
     std::string failure;
     try {
-      handler = listener.protocol->make(*this, std::move(stream));
+      handler = listener.protocol->make(*this, std::move(stream), id);
     } catch (const std::exception& e) {
       failure = e.what();
     }
     if (!handler) {
       core_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-      GREENRPC_LOG(error, std::string(listener.protocol->name()) + " connection not started: " + failure);
+      GREENRPC_LOG_LIMITED(error, "connection_not_started", "connection not started",
+                           {{"conn", id}, {"protocol", listener.protocol->name()}, {"reason", failure}});
       continue;
     }
     ProtocolHandler* key = handler.get();
-    auto owned = std::make_unique<Connection>(Connection{this, std::move(handler)});
+    auto owned = std::make_unique<Connection>(Connection{this, std::move(handler), id, listener.protocol.get(), opened});
     Connection* c = owned.get();
     connections_.emplace(key, std::move(owned));
     // Until its first byte, a connection holds no fiber: a flood of silent connections costs
@@ -79,7 +88,7 @@ void Worker::accept_loop(Listener& listener) {
     try {
       armed = !draining_ && c->handler->await_input(wakeup_for(c));
     } catch (const std::exception& e) {  // e.g. epoll_ctl refused: run it in a fiber instead
-      GREENRPC_LOG(debug, std::string("connection not made dormant: ") + e.what());
+      GREENRPC_LOG_FIELDS(debug, "connection not made dormant", {{"conn", id}, {"reason", e.what()}});
     }
     if (armed) {
       set_dormant(c, true);
@@ -100,13 +109,9 @@ bool Worker::start_fiber(Connection* c) {
     failure = e.what();
   }
   // The fiber never started: close the connection (freeing its slot and its memory).
-  const Clock::time_point now = Clock::now();
-  if (now - last_spawn_failure_log_ > std::chrono::seconds(1)) {
-    last_spawn_failure_log_ = now;
-    GREENRPC_LOG(error, "worker " + std::to_string(index_) + ": cannot start a connection fiber (" + failure +
-                            "): connection closed");
-  }
-  close_connection(c);
+  GREENRPC_LOG_LIMITED(error, "no_connection_fiber", "cannot start a connection fiber: connection closed",
+                       {{"worker", index_}, {"conn", c->id}, {"reason", failure}});
+  close_connection(c, "no fiber to run it");
   return false;
 }
 
@@ -170,8 +175,20 @@ void Worker::close_soon(Connection* c) {
   }
 }
 
-void Worker::close_connection(Connection* c) {
+void Worker::close_connection(Connection* c, std::string_view why) {
   ProtocolHandler* key = c->handler.get();
+  if (log_enabled(LogLevel::debug)) {
+    std::string reason = !why.empty() ? std::string(why) : c->cut ? std::string("server stopping") : key->close_reason();
+    std::string_view protocol = key->protocol_name();
+    if (protocol.empty()) protocol = c->protocol->name();
+    const Endpoint* peer = key->peer();
+    GREENRPC_LOG_FIELDS(debug, "connection closed",
+                        {{"conn", c->id},
+                         {"peer", peer ? peer->to_string() : std::string()},
+                         {"protocol", protocol},
+                         {"reason", std::move(reason)},
+                         {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - c->opened).count()}});
+  }
   if (c->dormant) {
     c->handler->stop_awaiting_input();
     set_dormant(c, false);
@@ -230,10 +247,11 @@ void Worker::enforce_budget() {
     if (mine == 0) return;
     mine_releasing += mine;
     evicted_.insert(largest);
-    GREENRPC_LOG(warn, "worker " + std::to_string(index_) + ": client memory budget exceeded (" +
-                           std::to_string(core_.buffered_total.load(std::memory_order_relaxed)) +
-                           " bytes buffered server-wide, budget " + std::to_string(budget) +
-                           "): closing the connection holding the most (" + std::to_string(mine) + " bytes)");
+    GREENRPC_LOG_LIMITED(warn, "client_memory_budget", "client memory budget exceeded: closing the connection holding the most",
+                         {{"worker", index_},
+                          {"buffered_bytes", core_.buffered_total.load(std::memory_order_relaxed)},
+                          {"budget_bytes", budget},
+                          {"connection_bytes", mine}});
     metrics.refused[static_cast<std::size_t>(RefusedReason::client_memory_budget)].add();
     largest->evict("client memory budget exceeded: this connection held the most buffered bytes");
   }
@@ -270,6 +288,7 @@ void Worker::cut_connections() {
       if (c->dormant) {
         c->handler->stop_awaiting_input();
         set_dormant(c, false);
+        c->cut = true;
         close_soon(c);  // nothing buffered, nothing unanswered: no fiber of its own needed
         continue;
       }

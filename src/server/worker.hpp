@@ -86,8 +86,12 @@ class Worker {
   struct Connection {
     Worker* worker;
     std::unique_ptr<ProtocolHandler> handler;
+    std::uint64_t id = 0;                       // for its log lines
+    const ProtocolFactory* protocol = nullptr;  // its listener's
+    Clock::time_point opened{};
     bool dormant = false;  // no fiber: its wakeup is armed on its stream
     bool closing = false;  // queued for the reaper: drain and cut pass it by
+    bool cut = false;      // closed by cut_connections() without running
   };
 
   void accept_loop(Listener& listener);
@@ -99,7 +103,8 @@ class Worker {
   static void on_wakeup(void* connection, Waiter::Result why);
   // A dormant connection that a drain or a cut must reach: its wakeup withdrawn, a fiber started.
   void wake(Connection* c);
-  void close_connection(Connection* c);
+  // `why` for the "connection closed" debug line; empty: the handler's close_reason().
+  void close_connection(Connection* c, std::string_view why = {});
   // Closes a connection that needs no fiber of its own, from one reaper fiber: its destructor
   // (user connection state included) may park, so it never runs on the scheduler's stack.
   void close_soon(Connection* c);
@@ -116,7 +121,6 @@ class Worker {
   std::unordered_map<ProtocolHandler*, std::unique_ptr<Connection>> connections_;
   bool draining_ = false;
   std::shared_ptr<OneShotEvent> drained_;
-  Clock::time_point last_spawn_failure_log_{};
   ProtocolHandler* largest_who_ = nullptr;  // the connection largest_holder was last raised for
   std::unordered_set<ProtocolHandler*> evicted_;  // evicted, still closing: their bytes are on the way out
   std::vector<Connection*> to_close_;  // for the reaper

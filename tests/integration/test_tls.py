@@ -297,9 +297,15 @@ class MutualTlsTest(TlsTestCase):
         self.assertEqual(status, 0, out[-2000:])
         self.assertIn(b"Verify return code: 0 (ok)", out)
         self.assertIn(b"+PONG\r\n$6\r\n" + pack("alice") + b"\r\n+OK\r\n", out)
-        # Without a certificate: no reply, whatever s_client's status.
+        # Without a certificate: TLS 1.3 completes the client's side of the handshake, then the
+        # server refuses with a certificate_required alert (116), which s_client reports when it
+        # reads, exiting non-zero; no command ran.
         status, out = self.s_client(b"PING\r\nQUIT\r\n")
+        self.assertNotEqual(status, 0, out[-2000:])
+        self.assertIn(b"certificate required", out, out[-2000:])
         self.assertNotIn(b"+PONG", out)
+        self.assertTrue(wait_until(lambda: "the client sent no certificate" in self.server.stderr_text(100000)),
+                        self.server.stderr_text())
 
 
 class OptionalClientCertTest(TlsTestCase):

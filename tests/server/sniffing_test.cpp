@@ -68,8 +68,8 @@ class LineConnection final : public greenrpc::ProtocolHandler {
 class LineProtocol final : public greenrpc::ProtocolFactory {
  public:
   std::string_view name() const noexcept override { return "line"; }
-  std::unique_ptr<greenrpc::ProtocolHandler> make(greenrpc::Worker&,
-                                                  std::unique_ptr<greenrpc::ByteStream> stream) const override {
+  std::unique_ptr<greenrpc::ProtocolHandler> make(greenrpc::Worker&, std::unique_ptr<greenrpc::ByteStream> stream,
+                                                  std::uint64_t /*id*/) const override {
     return std::make_unique<LineConnection>(std::move(stream));
   }
   greenrpc::Match probe(std::span<const char> first) const noexcept override {

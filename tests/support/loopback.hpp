@@ -18,8 +18,10 @@
 namespace test_support {
 
 // A blocking TCP connection to 127.0.0.1:`port` (TCP_NODELAY); -1 when it is refused.
-inline int connect_loopback(std::uint16_t port) {
+// `receive_buffer` > 0: SO_RCVBUF, set before connecting (it bounds the window the peer gets).
+inline int connect_loopback(std::uint16_t port, int receive_buffer = 0) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (receive_buffer > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);

@@ -2,6 +2,11 @@
 // What the TLS suites share: the test certificates (made once per process by the openssl tool),
 // a server App whose handlers report what TLS established, option builders, and outcome_of.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <atomic>
 #include <chrono>
@@ -132,6 +137,47 @@ struct JoinOnExit {
       if (t.joinable()) t.join();
   }
 };
+
+// How the server ended each raw connection: "eof" (recv 0), "reset", "open" (still open after
+// `limit`), "data" (bytes came); and when, in ms from t0.
+struct End {
+  std::string how = "open";
+  long long at_ms = -1;
+};
+inline std::vector<End> await_ends(const std::vector<int>& fds, Clock::time_point t0, std::chrono::milliseconds limit) {
+  std::vector<End> ends(fds.size());
+  const auto until = Clock::now() + limit;
+  for (;;) {
+    std::vector<pollfd> polled;
+    std::vector<std::size_t> index;
+    for (std::size_t i = 0; i < fds.size(); ++i)
+      if (ends[i].at_ms < 0) {
+        polled.push_back({fds[i], POLLIN, 0});
+        index.push_back(i);
+      }
+    if (polled.empty()) return ends;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+    if (left <= 0) return ends;
+    if (::poll(polled.data(), polled.size(), static_cast<int>(left)) <= 0) continue;
+    for (std::size_t k = 0; k < polled.size(); ++k) {
+      if (!polled[k].revents) continue;
+      End& e = ends[index[k]];
+      char c;
+      const ssize_t n = ::recv(polled[k].fd, &c, 1, MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      e.how = n == 0 ? "eof" : n > 0 ? "data" : errno == ECONNRESET ? "reset" : "error";
+      e.at_ms = ms_since(t0);
+    }
+  }
+}
+
+inline long long info_field(greenrpc::Client& c, std::string_view field) {
+  std::string_view parts[] = {"INFO"};
+  const std::string reply = c.command(parts).str;
+  const std::string key = "\n" + std::string(field) + ":";
+  auto at = reply.find(key);
+  return at == std::string::npos ? -1 : std::atoll(reply.c_str() + at + key.size());
+}
 
 // A fixture with the TLS test App (server started by start()) stopped after each test.
 class TlsServerTest : public ::testing::Test {

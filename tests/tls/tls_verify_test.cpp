@@ -5,6 +5,10 @@
 //
 // Each test says in a comment what breaking it takes. Certificates: tests/support/test_certificates.hpp.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <stdexcept>
 
 #include "raw_tls.hpp"
 #include "tls_test_support.hpp"
@@ -259,6 +263,57 @@ TEST(TlsConfiguration, BadFilesFailAtConstructionWithConfiguration) {
     EXPECT_NE(std::string(e.what()).find("match"), std::string::npos) << "mismatch, or does not match: " << e.what();
     EXPECT_NE(std::string(e.what()).find(certs().key("server2")), std::string::npos) << "name the key: " << e.what();
   }
+}
+
+// Two listeners cannot share a port: tls.port equal to port is a mistake in the options (TLS
+// on the server's one port is tls.port unset), said at start.
+// Breaks when: the server starts anyway (one of the two listeners silently takes the other's
+// connections, or binds twice with SO_REUSEPORT), or fails with a bind error that names no option.
+TEST(TlsConfiguration, TlsPortEqualToPortIsRefusedAtStart) {
+  std::uint16_t free_port = 0;
+  ::close(test_support::listen_loopback(free_port));
+  greenrpc::App app;
+  auto o = tls_server();
+  o.port = free_port;
+  o.tls.port = free_port;
+  try {
+    greenrpc::Server s = app.start_background(o);
+    ADD_FAILURE() << "a server started with tls.port == port (" << free_port << ")";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("tls.port"), std::string::npos) << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "not std::invalid_argument: " << e.what();
+  }
+}
+
+// A client with verification on has a name to check the server's certificate against: the host,
+// or tls.server_name. An empty host ("" connects to the local host) without a server_name leaves
+// none, which would accept any certificate the CA ever issued: refused, as a configuration error.
+// Breaks when: the empty host connects and calls with no host-name check (the call succeeds).
+TEST_F(TlsVerifyTest, AnEmptyHostWithVerificationOnIsAConfigurationError) {
+  start(tls_server());
+  std::string stage = "the Client's construction";
+  std::string what;
+  const std::string outcome = outcome_of([&] {
+    try {
+      greenrpc::Client c("", tls_port(), tls_client());
+      stage = "the first call";
+      c.call(test_app::add, 1, NumberInput{1});
+      stage = "nowhere: the call succeeded";
+    } catch (const std::exception& e) {
+      what = e.what();
+      throw;
+    }
+  });
+  std::cout << "[ empty host ] " << outcome << " at " << stage << ": " << what << "\n";
+  EXPECT_EQ(outcome, "TlsError configuration") << "at " << stage << ": " << what;
+  EXPECT_NE(what.find("host name"), std::string::npos) << what;
+  EXPECT_EQ(counters.calls.load(), 0);
+  // With a name to verify, the same empty host is fine.
+  auto named = tls_client();
+  named.tls.server_name = "localhost";
+  greenrpc::Client c("", tls_port(), named);
+  EXPECT_EQ(outcome_of([&] { c.call(test_app::add, 1, NumberInput{1}); }), "ok");
 }
 
 // ---- 3. plaintext meets TLS ---------------------------------------------------------------------
