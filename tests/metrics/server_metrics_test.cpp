@@ -249,6 +249,40 @@ TEST_F(ServerMetricsTest, TenThousandUnknownNamesShareOneSeries) {
   EXPECT_EQ(sample_lines, greenrpc::metrics::kLatencyBuckets);
 }
 
+TEST_F(ServerMetricsTest, PeerSeriesOnlyWithPeerLabels) {
+  auto opts = metrics_server();
+  opts.metrics.peer_labels = true;
+  start(opts);
+  {
+    greenrpc::Client client("127.0.0.1", server.port());
+    for (int i = 0; i < 6; ++i) client.call(test_app::add, i, NumberInput{i});
+  }
+  // Every request of the peer counts (the client's own connection set-up included): at least the 6.
+  double by_peer = -1;
+  wait_until(
+      [&] {
+        by_peer = sum_of(scrape(server.metrics_port()), "greenrpc_server_requests_by_peer_total",
+                         {port_label(), label("peer", "127.0.0.1")});
+        return by_peer >= 6;
+      },
+      3000ms);
+  EXPECT_GE(by_peer, 6);
+  const std::string body = scrape(server.metrics_port());
+  EXPECT_EQ(lines_of(body, "greenrpc_server_requests_by_peer_total", {port_label()}).size(), 1u) << "host only, not host:port";
+  EXPECT_EQ(sum_of(body, "greenrpc_server_requests_by_peer_total", {port_label()}),
+            sum_of(body, "greenrpc_server_requests_total", {port_label()}));
+}
+
+TEST_F(ServerMetricsTest, NoPeerSeriesByDefault) {
+  start(metrics_server());
+  greenrpc::Client client("127.0.0.1", server.port());
+  client.call(test_app::add, 1, NumberInput{1});
+  ASSERT_EQ(await_sum("greenrpc_server_requests_total", {label("command", "add")}, 1), 1);
+  const std::string body = scrape(server.metrics_port());
+  EXPECT_EQ(body.find("greenrpc_server_requests_by_peer_total"), std::string::npos);
+  EXPECT_EQ(body.find("127.0.0.1"), std::string::npos) << "no peer address in any series";
+}
+
 TEST_F(ServerMetricsTest, InFlightGaugeShowsARunningHandler) {
   start(metrics_server());
   greenrpc::Client client("127.0.0.1", server.port());
