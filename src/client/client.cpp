@@ -29,6 +29,15 @@ struct Client::Impl {
       : own(shared ? nullptr : std::make_unique<EventLoopThread>("greenrpc-client")),
         loop(shared ? *shared : *own),
         fibers(loop) {
+    // Before any connection (whose fibers start at once): a port that cannot be bound throws
+    // here, with nothing to shut down.
+    if (options.metrics.enabled) {
+      const std::string target = Endpoint{host, port}.to_string();
+      const std::string id = std::to_string(next_client_id.fetch_add(1, std::memory_order_relaxed));
+      metrics_handle = metrics::Registry::global().add(
+          [this, target, id](metrics::TextWriter& w) { metrics.write(w, target, id); });
+      metrics_endpoint = metrics::HttpEndpoint::shared(options.metrics);  // shared with a server on the same port
+    }
     // Loaded once (a bad CA, certificate or key file fails here), shared by every connection.
     std::shared_ptr<const TlsContext> tls = options.tls.enabled ? TlsContext::client(options.tls) : nullptr;
     std::size_t n = options.connections ? options.connections : 1;
@@ -37,13 +46,6 @@ struct Client::Impl {
           tls ? make_tls_connector(host, port, tls) : std::make_unique<TcpConnector>(host, port);
       connections.push_back(
           std::make_unique<detail::ClientConnection>(fibers, host, port, options, std::move(connector), metrics));
-    }
-    if (options.metrics.enabled) {
-      const std::string target = Endpoint{host, port}.to_string();
-      const std::string id = std::to_string(next_client_id.fetch_add(1, std::memory_order_relaxed));
-      metrics_handle = metrics::Registry::global().add(
-          [this, target, id](metrics::TextWriter& w) { metrics.write(w, target, id); });
-      metrics_endpoint = metrics::HttpEndpoint::shared(options.metrics);  // shared with a server on the same port
     }
   }
   ~Impl() {

@@ -275,7 +275,10 @@ void ClientConnection::writer_loop() {
     std::shared_ptr<Link> link = link_;
     wire_.clear();
     for (auto& call : batch) {
-      if (call->abandoned.load(std::memory_order_relaxed)) continue;  // timed out before it left
+      if (call->abandoned.load(std::memory_order_relaxed)) {  // timed out before it left
+        complete(*call);  // counted (a timeout); its caller is gone
+        continue;
+      }
       append_frame(wire_, *link, *call);
       call->wire_end = link->queued_bytes + wire_.size();
       link->inflight.push_back(call);

@@ -198,11 +198,15 @@ void Reactor::poll(Clock::time_point until) {
     }
   }
   // Time asleep, for a worker's busy-time metric: only waits that may sleep read the clock.
+  // A sleep in progress is published too (asleep_since_), so a reader sees idle time grow during
+  // a long sleep rather than all at once when it ends.
   const Clock::time_point asleep_from = timeout_ms != 0 ? Clock::now() : Clock::time_point{};
+  if (timeout_ms != 0) asleep_since_ns_.store(asleep_from.time_since_epoch().count(), std::memory_order_release);
   int n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
   if (timeout_ms != 0) {
     const auto slept = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - asleep_from).count();
-    idle_ns_.store(idle_ns_.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(slept), std::memory_order_relaxed);
+    idle_ns_.store(idle_ns_.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(slept), std::memory_order_release);
+    asleep_since_ns_.store(0, std::memory_order_release);
   }
   for (int i = 0; i < n; ++i) {
     const epoll_event& ev = events_[i];

@@ -197,7 +197,9 @@ std::string commandstats(const ServerCore& core) {
     if (total == 0) continue;
     const std::uint64_t usec = ns[c] / 1000;
     char per_call[32];
-    std::snprintf(per_call, sizeof per_call, "%.2f", static_cast<double>(usec) / static_cast<double>(total));
+    const std::uint64_t executed = total - rejected;
+    std::snprintf(per_call, sizeof per_call, "%.2f",
+                  executed ? static_cast<double>(usec) / static_cast<double>(executed) : 0.0);
     text += "cmdstat_" + std::string(core.command_label(c)) + ":calls=" + std::to_string(total - rejected) +
             ",usec=" + std::to_string(usec) + ",usec_per_call=" + per_call + ",rejected_calls=" +
             std::to_string(rejected) + ",failed_calls=" + std::to_string(failed) + "\r\n";
@@ -212,9 +214,10 @@ std::string errorstats(const ServerCore& core) {
     for (std::size_t c = 0; c < m.commands(); ++c)
       for (std::size_t o = 1; o < OutcomeTable::kMax; ++o) count[o] += m.requests(c, o);
   });
+  const std::size_t published = outcomes.size();  // names below this are written
   std::string text = "# Errorstats\r\n";
   for (std::size_t o = 1; o < OutcomeTable::kMax; ++o) {
-    if (count[o] == 0) continue;
+    if (count[o] == 0 || (o >= published && o != OutcomeTable::kOther)) continue;
     const std::string_view name = o == OutcomeTable::kOther ? "other" : outcomes.name(o);
     text += "errorstat_" + std::string(name) + ":count=" + std::to_string(count[o]) + "\r\n";
   }

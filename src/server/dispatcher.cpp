@@ -39,11 +39,19 @@ bool Dispatcher::peer_labels(const ServerCore& core) noexcept {
 }
 
 void Dispatcher::measure(const ReplyEncoder& reply, Clock::time_point arrived, std::size_t request_bytes,
-                         std::size_t reply_before) {
+                         std::size_t reply_before) noexcept {
+  try {
+    measure_or_throw(reply, arrived, request_bytes, reply_before);
+  } catch (...) {  // bad_alloc adding a label: the request goes uncounted, the server goes on
+  }
+}
+
+void Dispatcher::measure_or_throw(const ReplyEncoder& reply, Clock::time_point arrived, std::size_t request_bytes,
+                                  std::size_t reply_before) {
   const std::string_view code = reply.last_error();
   const std::size_t outcome = core_.outcomes().index_of(code);
   if (code == error_code::deadline_exceeded) metrics_.deadlines_exceeded.add();
-  if (code == error_code::auth_error) {
+  if (std::exchange(signature_refused_, false)) {
     metrics_.auth_failures[static_cast<std::size_t>(AuthFailure::signature)].add();
     // Like a refused AUTH: who, never what (no tag, no secret).
     GREENRPC_LOG_LIMITED(warn, "signature_refused", "signed request refused",
@@ -104,6 +112,7 @@ const HmacKey* Dispatcher::verify(const DecodedRequest& request, ReplyEncoder& r
   const envelope::Header& header = *request.envelope;
   const auto& keys = core_.signing_keys();
   if (keys.empty()) {
+    signature_refused_ = true;
     reply.error(error_code::auth_error, "request is signed but this server has no auth_secret");
     return nullptr;
   }
@@ -116,11 +125,13 @@ const HmacKey* Dispatcher::verify(const DecodedRequest& request, ReplyEncoder& r
     }
   }
   if (!key) {
+    signature_refused_ = true;
     reply.error(error_code::auth_error,
                 "signature does not match: the client's auth_secret differs or the request was altered");
     return nullptr;
   }
   if (header.seq <= connection_.last_seq) {
+    signature_refused_ = true;
     reply.error(error_code::auth_error, "replayed or reordered request: seq " + std::to_string(header.seq) +
                                             " is not above " + std::to_string(connection_.last_seq));
     return nullptr;
@@ -197,6 +208,7 @@ AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, R
     return call.close_after ? AfterReply::close : AfterReply::keep_open;
   }
   if (!signed_request && core_.signing_required()) {
+    signature_refused_ = true;
     reply.error(error_code::auth_error,
                 "request is not signed: this server requires HMAC-signed requests (set the client's auth_secret)");
     return AfterReply::keep_open;

@@ -64,7 +64,9 @@ class Dispatcher {
   // Counts one request in the metrics: the route run_routed() found (unknown otherwise), the
   // reply's outcome, its time since arrival and its sizes.
   void measure(const ReplyEncoder& reply, Clock::time_point arrived, std::size_t request_bytes,
-               std::size_t reply_before);
+               std::size_t reply_before) noexcept;
+  void measure_or_throw(const ReplyEncoder& reply, Clock::time_point arrived, std::size_t request_bytes,
+                        std::size_t reply_before);
   AfterReply dispatch_unmeasured(const DecodedRequest& request, ReplyEncoder& reply);
   // Verifies a signed request; nullptr (and the refusal written) when it does not pass.
   const HmacKey* verify(const DecodedRequest& request, ReplyEncoder& reply);
@@ -76,6 +78,7 @@ class Dispatcher {
   WorkerMetrics& metrics_;
   std::size_t command_index_ = 0;  // of the request being dispatched (metrics)
   bool peer_labels_;               // MetricsOptions::peer_labels, with metrics on
+  bool signature_refused_ = false;  // this request's signature was refused (metrics, warning)
   static bool peer_labels(const ServerCore& core) noexcept;
   std::string scratch_;  // reused buffer for encoded results
   bool refusing_ = false;

@@ -202,12 +202,13 @@ void ServerCore::start(std::vector<ListenerSpec> listeners) {
   running_ = true;
   if (options_.metrics.enabled) {
     // Registered once the workers exist (the collector reads them); reset before they go.
-    metrics_handle_ = metrics::Registry::global().add([this](metrics::TextWriter& w) { write_metrics(w); },
-                                                      [this] { return ready(); });
+    metrics_handle_ = metrics::Registry::global().add([this](metrics::TextWriter& w) { write_metrics(w); });
+    readiness_handle_ = metrics::Registry::global().add([](metrics::TextWriter&) {}, [this] { return ready(); });
     try {
       metrics_endpoint_ = metrics::HttpEndpoint::shared(options_.metrics);
     } catch (...) {
       metrics_handle_.reset();
+      readiness_handle_.reset();
       running_ = false;
       for (auto& w : workers_) {
         w->drain(OneShotEvent::create());

@@ -138,6 +138,12 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   metrics::Registry::Handle metrics_handle_;
   std::shared_ptr<metrics::HttpEndpoint> metrics_endpoint_;
   std::atomic<std::uint16_t> metrics_port_{0};
+  // /readyz's answer for this server from start() until the Server is gone: false once a stop
+  // began (the collector's registration ends with stop(); this one lives on, so an endpoint a
+  // client still shares does not say "ready" for a stopped server).
+  metrics::Registry::Handle readiness_handle_;
+  mutable std::mutex busy_mutex_;
+  mutable std::vector<double> busy_reported_;  // per worker: busy seconds last exposed
   std::size_t tls_listener_ = SIZE_MAX;
 };
 

@@ -114,7 +114,13 @@ void ServerCore::write_metrics(metrics::TextWriter& w) const {
       w.sample("greenrpc_server_requests_by_peer_total", {port_label, {"peer", host}}, static_cast<double>(n));
   }
   w.family("greenrpc_server_worker_busy_seconds_total", "Time each worker thread was not waiting for work.", "counter");
-  for (const Busy& b : busy) {
+  std::lock_guard lock(busy_mutex_);
+  if (busy_reported_.size() < busy.size()) busy_reported_.resize(busy.size(), 0.0);
+  for (Busy& b : busy) {
+    // A counter never goes down: a reading taken as a worker wakes may undercount its sleep.
+    double& reported = busy_reported_[b.worker < busy_reported_.size() ? b.worker : 0];
+    b.seconds = std::max(b.seconds, reported);
+    reported = b.seconds;
     const std::string worker = std::to_string(b.worker);
     w.sample("greenrpc_server_worker_busy_seconds_total", {port_label, {"worker", worker}}, b.seconds);
   }

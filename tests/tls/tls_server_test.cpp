@@ -130,8 +130,9 @@ void expect_stalled_handshakes_closed(greenrpc::Server& server, std::uint16_t po
   const long long expected[] = {silent_ms, partial_ms};
   for (int i = 0; i < 2; ++i) {
     EXPECT_TRUE(ends[i].how == "eof" || ends[i].how == "reset") << names[i] << ": " << ends[i].how;
-    if (ends[i].at_ms >= 0)
+    if (ends[i].at_ms >= 0) {
       EXPECT_GE(ends[i].at_ms, expected[i] - 50) << names[i] << " closed before its " << expected[i] << " ms deadline";
+    }
     EXPECT_LE(ends[i].at_ms, expected[i] + kSlack) << names[i];
   }
   std::cout << "[ timing ] silent closed at " << ends[0].at_ms << " ms, partial at " << ends[1].at_ms

@@ -28,6 +28,7 @@ class BoundedLabels {
     std::size_t n = size();
     for (std::size_t i = 0; i < n; ++i)
       if (names_[i] == value) return i;
+    if (n >= other()) return other();  // full: no lock for the values that share "other"
     std::lock_guard lock(mutex_);
     n = size();
     for (std::size_t i = 0; i < n; ++i)  // added by another thread meanwhile

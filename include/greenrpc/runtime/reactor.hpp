@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -31,7 +32,17 @@ class Reactor {
  public:
   // Nanoseconds this reactor's thread spent asleep in epoll_wait since it started (written by
   // its thread only; any thread may read it): busy time = wall time - this.
-  std::uint64_t idle_ns() const noexcept { return idle_ns_.load(std::memory_order_relaxed); }
+  // Includes a sleep in progress. Two loads, so a reading taken as the thread wakes may be off
+  // by that sleep once: readers that need a monotonic value keep the largest seen.
+  std::uint64_t idle_ns() const noexcept {
+    const std::int64_t since = asleep_since_ns_.load(std::memory_order_acquire);
+    std::uint64_t idle = idle_ns_.load(std::memory_order_acquire);
+    if (since != 0) {
+      const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+      if (now > since) idle += static_cast<std::uint64_t>(now - since);
+    }
+    return idle;
+  }
   Reactor();
   ~Reactor();
   Reactor(const Reactor&) = delete;
@@ -128,6 +139,7 @@ class Reactor {
   std::atomic<bool> posted_flag_{false};
   std::atomic<bool> wake_pending_{false};
   std::atomic<std::uint64_t> idle_ns_{0};
+  std::atomic<std::int64_t> asleep_since_ns_{0};  // steady clock ns when the current sleep began; 0 awake
 };
 
 }  // namespace greenrpc
