@@ -21,13 +21,16 @@
 #include <vector>
 
 #include "../support/process_threads.hpp"
+#include "../support/server_fixture.hpp"
 #include "../support/loopback.hpp"
 #include "../support/test_app.hpp"
 
 using namespace std::chrono_literals;
 using greenrpc::Clock;
 using test_app::NumberInput;
+using test_support::outcome_of;
 using test_support::RawSocket;
+using test_support::start_on_port;
 
 namespace {
 
@@ -36,26 +39,6 @@ long long ms(std::chrono::duration<Rep, Period> d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
 
-// What a call ended with: "ok", or the error type a user would catch.
-template <class F>
-std::string outcome_of(F&& f) {
-  try {
-    f();
-    return "ok";
-  } catch (const greenrpc::ConnectionLostError&) {
-    return "ConnectionLostError";
-  } catch (const greenrpc::ConnectError&) {
-    return "ConnectError";
-  } catch (const greenrpc::TimeoutError&) {
-    return "TimeoutError";
-  } catch (const greenrpc::CancelledError&) {
-    return "CancelledError";
-  } catch (const greenrpc::RemoteError& e) {
-    return "RemoteError " + e.code();
-  } catch (const std::exception& e) {
-    return std::string("other: ") + e.what();
-  }
-}
 
 // Polls `pred` every 5 ms until it holds or `within` passed.
 template <class P>
@@ -108,21 +91,6 @@ std::uint16_t free_port() {
   return port;
 }
 
-// Starts `app` on `port` as soon as the port can be bound (its predecessor's listener closes when
-// its stop begins); throws after `within`.
-greenrpc::Server start_on_port(greenrpc::App& app, std::uint16_t port, greenrpc::ServerOptions o,
-                               Clock::duration within = 3s) {
-  o.port = port;
-  const auto end = Clock::now() + within;
-  for (;;) {
-    try {
-      return app.start_background(o);
-    } catch (const greenrpc::IoError&) {
-      if (Clock::now() >= end) throw;
-      std::this_thread::sleep_for(5ms);
-    }
-  }
-}
 
 // The child's exit status (as waitpid reports it), or -1 if it did not exit within `within`
 // (it is then killed with SIGKILL and reaped).

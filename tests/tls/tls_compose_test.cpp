@@ -8,24 +8,10 @@
 #include "tls_test_support.hpp"
 
 using namespace tls_test;
+using test_support::start_on_port;
 
 namespace {
 
-// Starts `app` on `port` as soon as the port can be bound (its predecessor's listener closes when
-// its stop begins); throws after `within`.
-greenrpc::Server start_on_port(greenrpc::App& app, std::uint16_t port, greenrpc::ServerOptions o,
-                               Clock::duration within = 3s) {
-  o.port = port;
-  const auto end = Clock::now() + within;
-  for (;;) {
-    try {
-      return app.start_background(o);
-    } catch (const greenrpc::IoError&) {
-      if (Clock::now() >= end) throw;
-      std::this_thread::sleep_for(5ms);
-    }
-  }
-}
 
 greenrpc::ClientOptions patient_tls_client() {
   auto o = tls_client();

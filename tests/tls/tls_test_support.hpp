@@ -77,46 +77,9 @@ inline greenrpc::ClientOptions tls_client(const std::string& ca = "ca") {
   return o;
 }
 
-// What a call ended with: "ok", or the error type a user would catch (TlsError with its reason).
-inline std::string reason_name(greenrpc::TlsError::Reason r) {
-  using R = greenrpc::TlsError::Reason;
-  switch (r) {
-    case R::unknown_ca: return "unknown_ca";
-    case R::wrong_host: return "wrong_host";
-    case R::expired: return "expired";
-    case R::invalid_certificate: return "invalid_certificate";
-    case R::client_cert_required: return "client_cert_required";
-    case R::peer_cert_rejected: return "peer_cert_rejected";
-    case R::not_tls: return "not_tls";
-    case R::protocol: return "protocol";
-    case R::configuration: return "configuration";
-  }
-  return "?";
-}
+using test_support::outcome_of;
+using test_support::reason_name;
 
-template <class F>
-std::string outcome_of(F&& f) {
-  try {
-    f();
-    return "ok";
-  } catch (const greenrpc::TlsError& e) {
-    return "TlsError " + reason_name(e.reason());
-  } catch (const greenrpc::ConnectionLostError&) {
-    return "ConnectionLostError";
-  } catch (const greenrpc::ConnectError&) {
-    return "ConnectError";
-  } catch (const greenrpc::TimeoutError&) {
-    return "TimeoutError";
-  } catch (const greenrpc::CancelledError&) {
-    return "CancelledError";
-  } catch (const greenrpc::AuthError&) {
-    return "AuthError";
-  } catch (const greenrpc::RemoteError& e) {
-    return "RemoteError " + e.code();
-  } catch (const std::exception& e) {
-    return std::string("other: ") + e.what();
-  }
-}
 
 // Copies `from` to `to` through a temporary file renamed over it: what a certificate manager
 // does, so a reader never sees half a file.
