@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/promtool.hpp"
 #include "../support/loopback.hpp"
 #include "greenrpc/metrics/single_writer.hpp"
 #include "../support/server_fixture.hpp"
@@ -430,7 +431,7 @@ TEST_F(ServerMetricsTest, ClientMetricsShareTheEndpointAndCountRetriesAndReconne
 }
 
 TEST_F(ServerMetricsTest, PromtoolAcceptsAScrapeWithServerAndClientSeries) {
-  if (std::system("command -v promtool > /dev/null 2>&1") != 0) GTEST_SKIP() << "promtool is not installed";
+  if (!test_support::promtool_installed()) GTEST_SKIP() << "promtool is not installed";
   auto opts = tls_test::tls_server();
   opts.metrics.enabled = true;
   opts.metrics.port = 0;
@@ -448,18 +449,6 @@ TEST_F(ServerMetricsTest, PromtoolAcceptsAScrapeWithServerAndClientSeries) {
                              "greenrpc_server_tls_handshake_failures_total", "greenrpc_client_calls_total",
                              "greenrpc_client_call_duration_seconds_bucket", "process_cpu_seconds_total"})
     EXPECT_FALSE(lines_of(body, family).empty()) << family;
-  char path[] = "/tmp/greenrpc-scrape-XXXXXX";
-  const int fd = ::mkstemp(path);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::write(fd, body.data(), body.size()), static_cast<ssize_t>(body.size()));
-  ::close(fd);
-  const std::string cmd = std::string("promtool check metrics < ") + path + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_TRUE(p);
-  std::string out;
-  char buf[512];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = ::pclose(p);
-  ::unlink(path);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out << "\n--- scrape ---\n" << body;
+  const auto check = test_support::promtool_check(body);
+  EXPECT_TRUE(check.accepted) << check.output << "\n--- scrape ---\n" << body;
 }
