@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <utility>
 
 #include "greenrpc/net/errors.hpp"
 #include "greenrpc/tls/tls_error.hpp"
@@ -136,7 +137,7 @@ void TlsStream::cancel() {
 
 void TlsStream::close() { transport_->close(); }
 
-bool TlsStream::fill(Deadline deadline, const char* op) {
+bool TlsStream::fill(Deadline deadline) {
   if (!in_) in_ = std::make_unique<char[]>(kInSize);
   // Bytes OpenSSL has not taken yet stay (it takes all it is given while it wants more, but
   // keep them rather than rely on it).
@@ -145,7 +146,6 @@ bool TlsStream::fill(Deadline deadline, const char* op) {
   in_pos_ = 0;
   in_end_ = kept;
   if (kept == kInSize) return true;
-  (void)op;
   const std::size_t n = transport_->read_some(std::span<char>(in_.get() + kept, kInSize - kept), deadline);
   in_end_ = kept + n;
   if (!handshaken_ && first_bytes_.size() < kFirstBytes)
@@ -280,7 +280,7 @@ void TlsStream::handshake(Deadline deadline) {
     if (err == SSL_ERROR_WANT_READ) {
       push(deadline);
       const bool first = first_bytes_.empty();
-      if (!fill(deadline, "handshake"))
+      if (!fill(deadline))
         throw IoError("connection with " + peer().to_string() + " closed during the TLS handshake", 0);
       const auto b0 = static_cast<unsigned char>(first_bytes_[0]);
       // A TLS client opens with a handshake record (0x16); a server may also answer with an
@@ -334,11 +334,14 @@ std::size_t TlsStream::read_some(std::span<char> buf, Deadline deadline) {
   if (eof_ != EndOfStream::open) return 0;
   // Nothing buffered here or in OpenSSL: SSL_read could only answer WANT_READ. Read the
   // transport first (one failed SSL_read and its error-queue work less per request).
-  if (in_pos_ == in_end_ && !SSL_has_pending(ssl_) && pending_.empty() && !fill(deadline, "read")) {
-    eof_ = EndOfStream::abrupt;
-    return 0;
-  }
+  bool read_transport_first = in_pos_ == in_end_ && !SSL_has_pending(ssl_) && pending_.empty();
   for (;;) {
+    if (std::exchange(read_transport_first, false)) {
+      if (!fill(deadline)) {  // the transport ended without close_notify
+        eof_ = EndOfStream::abrupt;
+        return 0;
+      }
+    }
     tls_detail::clear_openssl_errors();
     std::size_t n = 0;
     const int ret = SSL_read_ex(ssl_, buf.data(), buf.size(), &n);
@@ -358,10 +361,7 @@ std::size_t TlsStream::read_some(std::span<char> buf, Deadline deadline) {
                         std::to_string(pending_.size() + sending_.size()) + " bytes held)",
                     0);
     }
-    if (!fill(deadline, "read")) {  // the transport ended without close_notify
-      eof_ = EndOfStream::abrupt;
-      return 0;
-    }
+    read_transport_first = true;
   }
 }
 

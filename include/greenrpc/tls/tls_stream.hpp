@@ -64,7 +64,7 @@ class TlsStream final : public ByteStream {
  private:
   struct Bio;
   // Moves ciphertext: from the transport into in_ (parks), and from pending_/sending_ out.
-  bool fill(Deadline deadline, const char* op);  // false at the transport's end
+  bool fill(Deadline deadline);  // false at the transport's end
   void push(Deadline deadline);
   // Before a reader parks: pushes what its SSL_read produced (a refusal of a renegotiation),
   // without parking, and only when no writer is in the transport.
