@@ -3,28 +3,26 @@
 #include "greenrpc/client/errors.hpp"
 #include "greenrpc/rpc/command_error.hpp"
 #include "greenrpc/rpc/error_codes.hpp"
+#include "greenrpc/rpc/error_line.hpp"
 
 namespace greenrpc {
-
-ValidationError::ValidationError(std::string code, std::string message)
-    : RemoteError(std::move(code), std::move(message)) {
-  const std::string& m = this->message();
-  location_ = m.substr(0, m.find(' '));
-}
 
 namespace detail {
 
 void throw_remote_error(const std::string& line, const ErrorMap* errors) {
-  auto space = line.find(' ');
-  std::string code = line.substr(0, space);
-  std::string message = space == std::string::npos ? std::string() : line.substr(space + 1);
+  ErrorLine parsed = parse_error_line(line);
+  std::string code = std::move(parsed.code);
+  std::string message = parsed.message();
   if (errors) {
     auto it = errors->find(code);
     if (it != errors->end()) it->second(code, message);  // throws the user's type
   }
   if (code == error_code::permission_denied) throw PermissionDeniedError(std::move(code), std::move(message));
-  if (code == error_code::validation_error || code == error_code::invalid_msgpack)
-    throw ValidationError(std::move(code), std::move(message));
+  if (code == error_code::validation_error || code == error_code::invalid_msgpack) {
+    // Tino's layout: location, msg, then (validation only) type.
+    std::string type = parsed.strings.size() > 1 ? std::move(parsed.strings[1]) : std::string();
+    throw ValidationError(std::move(code), std::move(message), parsed.location.value_or(ErrorPath{}), std::move(type));
+  }
   if (code == error_code::invalid_command) throw UnknownCommandError(std::move(code), std::move(message));
   if (code == error_code::num_arg_mismatch) throw ArgumentCountError(std::move(code), std::move(message));
   if (code == error_code::rpc_error) throw RpcError(message);

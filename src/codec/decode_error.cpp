@@ -4,45 +4,54 @@
 
 #include <utility>
 
+#include "greenrpc/codec/error_location.hpp"
+
 namespace greenrpc::codec {
 
-DecodeError::DecodeError(Kind kind, std::string reason, std::string expected_type, std::string received_type)
+DecodeError::DecodeError(Kind kind, std::string msg, std::string type, std::string expected_type,
+                         std::string received_type, std::string detail)
     : kind_(kind),
-      reason_(std::move(reason)),
+      msg_(std::move(msg)),
+      type_(std::move(type)),
+      detail_(std::move(detail)),
       expected_type_(std::move(expected_type)),
       received_type_(std::move(received_type)) {
     rebuild_message();
 }
 
-DecodeError DecodeError::validation(std::string reason, std::string_view expected_type,
-                                    std::string_view received_type) {
-    return DecodeError(Kind::validation, std::move(reason), std::string(expected_type), std::string(received_type));
+DecodeError DecodeError::validation(std::string msg, std::string_view type, std::string_view expected_type,
+                                    std::string_view received_type, std::string detail) {
+    return DecodeError(Kind::validation, std::move(msg), std::string(type), std::string(expected_type),
+                       std::string(received_type), std::move(detail));
 }
 
-DecodeError DecodeError::invalid_msgpack(std::string reason) {
-    return DecodeError(Kind::invalid_msgpack, std::move(reason));
+DecodeError DecodeError::invalid_msgpack(std::string detail) {
+    return DecodeError(Kind::invalid_msgpack, "invalid msgpack", {}, {}, {}, std::move(detail));
 }
 
-void DecodeError::prepend_location(std::string_view segment) {
-    if (location_.empty()) {
-        location_.assign(segment);
-    } else {
-        std::string joined;
-        joined.reserve(segment.size() + 2 + location_.size());
-        joined.append(segment).append(", ").append(location_);
-        location_ = std::move(joined);
-    }
+DecodeError DecodeError::limit_exceeded(std::string what) {
+    return DecodeError(Kind::invalid_msgpack, std::move(what), {});
+}
+
+void DecodeError::prepend_location(PathSegment segment) {
+    path_.insert(path_.begin(), std::move(segment));
     rebuild_message();
 }
 
-void DecodeError::rebuild_message() {
-    if (location_.empty()) {
-        message_ = reason_;
-        return;
+std::string DecodeError::location() const {
+    std::string out;
+    for (const PathSegment& segment : path_) {
+        if (!out.empty()) out += ", ";
+        out += describe(segment);
     }
-    message_.clear();
-    message_.reserve(location_.size() + 2 + reason_.size());
-    message_.append(location_).append(": ").append(reason_);
+    return out;
+}
+
+void DecodeError::rebuild_message() {
+    message_ = location();
+    if (!message_.empty()) message_ += ": ";
+    message_ += msg_;
+    if (!detail_.empty()) message_.append(" (").append(detail_).append(")");
 }
 
 }  // namespace greenrpc::codec

@@ -4,15 +4,19 @@
 
 #include <charconv>
 #include <cstdint>
+#include <limits>
 
 namespace greenrpc::codec {
 
 namespace {
 
+// Keys are user data: a location carries at most this much of one (a reply line stays short).
+constexpr std::size_t max_key_bytes = 128;
+// How much of a key the human description shows.
 constexpr std::size_t max_quoted_key = 64;
 
 /// 'text' with quotes/backslashes/non-printables escaped, shortened with "...".
-std::string quoted(std::string_view text) {
+std::string single_quoted(std::string_view text) {
     static constexpr char hex[] = "0123456789abcdef";
     std::string out = "'";
     const std::size_t shown = text.size() > max_quoted_key ? max_quoted_key : text.size();
@@ -41,37 +45,64 @@ std::string decimal(Integer value) {
     return std::string(buffer, result.ptr);
 }
 
-/// prefix + text (built by appending: GCC 12 warns falsely on "literal" + string&&).
-std::string prefixed(std::string_view prefix, std::string_view text) {
-    std::string out;
-    out.reserve(prefix.size() + text.size());
-    out.append(prefix).append(text);
-    return out;
-}
-
-/// How a map key is shown inside a location segment.
-std::string describe_key(const msgpack::object& key, std::size_t position) {
+/// A key's identity inside a segment of `kind`.
+PathSegment key_segment(PathSegment::Kind kind, const msgpack::object& key, std::size_t position) {
+    PathSegment segment{kind, {}, 0, false};
     switch (key.type) {
-        case msgpack::type::STR: return quoted({key.via.str.ptr, key.via.str.size});
-        case msgpack::type::BIN: return quoted({key.via.bin.ptr, key.via.bin.size});
-        case msgpack::type::POSITIVE_INTEGER: return decimal(key.via.u64);
-        case msgpack::type::NEGATIVE_INTEGER: return decimal(key.via.i64);
-        default: return prefixed("#", decimal(position));
+        case msgpack::type::STR:
+            segment.text.assign(key.via.str.ptr, std::min<std::size_t>(key.via.str.size, max_key_bytes));
+            break;
+        case msgpack::type::BIN:
+            segment.text.assign(key.via.bin.ptr, std::min<std::size_t>(key.via.bin.size, max_key_bytes));
+            break;
+        case msgpack::type::POSITIVE_INTEGER:
+            if (key.via.u64 <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+                segment.number = static_cast<std::int64_t>(key.via.u64);
+                segment.numeric = true;
+            } else {
+                segment.text = decimal(key.via.u64);
+            }
+            break;
+        case msgpack::type::NEGATIVE_INTEGER:
+            segment.number = key.via.i64;
+            segment.numeric = true;
+            break;
+        default:
+            segment.text = decimal(position);
+            segment.text.insert(segment.text.begin(), '#');
+            break;
     }
+    return segment;
 }
 
 }  // namespace
 
-std::string item_location(std::size_t index) { return prefixed("item ", decimal(index)); }
-
-std::string field_location(std::string_view name) { return prefixed("field ", quoted(name)); }
-
-std::string key_location(const msgpack::object& key, std::size_t position) {
-    return prefixed("key ", describe_key(key, position));
+PathSegment item_location(std::size_t index) {
+    return PathSegment{PathSegment::Kind::item, {}, static_cast<std::int64_t>(index), true};
 }
 
-std::string invalid_key_location(const msgpack::object& key, std::size_t position) {
-    return prefixed("invalid key ", describe_key(key, position));
+PathSegment field_location(std::string_view name) {
+    return PathSegment{PathSegment::Kind::field, std::string(name), 0, false};
+}
+
+PathSegment key_location(const msgpack::object& key, std::size_t position) {
+    return key_segment(PathSegment::Kind::key, key, position);
+}
+
+PathSegment invalid_key_location(const msgpack::object& key, std::size_t position) {
+    return key_segment(PathSegment::Kind::invalid_key, key, position);
+}
+
+std::string describe(const PathSegment& segment) {
+    switch (segment.kind) {
+        case PathSegment::Kind::item: return "item " + decimal(segment.number);
+        case PathSegment::Kind::field: return "field " + single_quoted(segment.text);
+        case PathSegment::Kind::key:
+            return "key " + (segment.numeric ? decimal(segment.number) : single_quoted(segment.text));
+        case PathSegment::Kind::invalid_key:
+            return "invalid key " + (segment.numeric ? decimal(segment.number) : single_quoted(segment.text));
+    }
+    return {};
 }
 
 }  // namespace greenrpc::codec

@@ -50,41 +50,45 @@ private:
 
 ScanResult fault(InputFault kind, std::size_t declared = 0) { return {kind, nullptr, declared}; }
 
-/// "invalid msgpack: " followed by `parts` (appended: GCC 12 warns falsely on "literal" + string&&).
-std::string invalid(std::initializer_list<std::string_view> parts) {
-    std::string reason = "invalid msgpack: ";
-    for (std::string_view part : parts) reason.append(part);
-    return reason;
+/// `parts` joined (appended: GCC 12 warns falsely on "literal" + string&&).
+std::string joined(std::initializer_list<std::string_view> parts) {
+    std::string text;
+    for (std::string_view part : parts) text.append(part);
+    return text;
 }
 
 std::string limit_exceeded(std::string_view what, std::string_view limit_name, std::size_t limit) {
-    return invalid({what, " exceeds limit ", limit_name, "=", std::to_string(limit)});
+    return joined({what, " exceeds limit ", limit_name, "=", std::to_string(limit)});
 }
 
-std::string message_for(const ScanResult& scan, std::size_t size, const DecodeLimits& limits) {
+/// The DecodeError for `scan`'s fault: a bound exceeded names it; anything else is "invalid
+/// msgpack", with how in its detail.
+DecodeError error_for(const ScanResult& scan, std::size_t size, const DecodeLimits& limits) {
     switch (scan.fault) {
         case InputFault::none: break;
         case InputFault::truncated:
-            return size == 0 ? invalid({"empty input"}) : invalid({"truncated input (", std::to_string(size), " bytes)"});
-        case InputFault::malformed: return invalid({"malformed data"});
+            return DecodeError::invalid_msgpack(size == 0 ? std::string("empty input")
+                                                          : joined({"truncated input, ", std::to_string(size), " bytes"}));
+        case InputFault::malformed: break;
         case InputFault::array_limit:
-            return invalid({"array length ", std::to_string(scan.declared), " exceeds limit max_array=",
-                            std::to_string(limits.max_array)});
+            return DecodeError::limit_exceeded(joined({"array length ", std::to_string(scan.declared),
+                                                       " exceeds limit max_array=", std::to_string(limits.max_array)}));
         case InputFault::map_limit:
-            return invalid({"map length ", std::to_string(scan.declared), " exceeds limit max_map=",
-                            std::to_string(limits.max_map)});
+            return DecodeError::limit_exceeded(joined({"map length ", std::to_string(scan.declared),
+                                                       " exceeds limit max_map=", std::to_string(limits.max_map)}));
         case InputFault::array_beyond_input:
-            return invalid({"truncated input: array declares ", std::to_string(scan.declared),
-                            " entries but the whole input is ", std::to_string(size), " bytes"});
+            return DecodeError::invalid_msgpack(joined({"truncated input: array declares ", std::to_string(scan.declared),
+                                                        " entries but the whole input is ", std::to_string(size), " bytes"}));
         case InputFault::map_beyond_input:
-            return invalid({"truncated input: map declares ", std::to_string(scan.declared),
-                            " entries but the whole input is ", std::to_string(size), " bytes"});
-        case InputFault::str_limit: return limit_exceeded("string length", "max_str", limits.max_str);
-        case InputFault::bin_limit: return limit_exceeded("binary length", "max_bin", limits.max_bin);
-        case InputFault::ext_limit: return limit_exceeded("ext length", "max_ext", limits.max_ext);
-        case InputFault::depth_limit: return limit_exceeded("nesting depth", "max_depth", limits.max_depth);
+            return DecodeError::invalid_msgpack(joined({"truncated input: map declares ", std::to_string(scan.declared),
+                                                        " entries but the whole input is ", std::to_string(size), " bytes"}));
+        case InputFault::str_limit: return DecodeError::limit_exceeded(limit_exceeded("string length", "max_str", limits.max_str));
+        case InputFault::bin_limit: return DecodeError::limit_exceeded(limit_exceeded("binary length", "max_bin", limits.max_bin));
+        case InputFault::ext_limit: return DecodeError::limit_exceeded(limit_exceeded("ext length", "max_ext", limits.max_ext));
+        case InputFault::depth_limit:
+            return DecodeError::limit_exceeded(limit_exceeded("nesting depth", "max_depth", limits.max_depth));
     }
-    return invalid({"malformed data"});
+    return DecodeError::invalid_msgpack("malformed data");
 }
 
 }  // namespace
@@ -133,16 +137,16 @@ void check_well_formed(std::string_view bytes, const DecodeLimits& limits) {
     const char* begin = bytes.data();
     const char* end = begin + bytes.size();
     const ScanResult scan = scan_value(begin, end, 0, bytes.size(), limits);
-    if (scan.fault != InputFault::none) throw DecodeError::invalid_msgpack(message_for(scan, bytes.size(), limits));
+    if (scan.fault != InputFault::none) throw error_for(scan, bytes.size(), limits);
     if (scan.end != end) {
         throw DecodeError::invalid_msgpack(
-            invalid({std::to_string(end - scan.end), " unexpected bytes after the value (input must hold exactly one value)"}));
+            joined({std::to_string(end - scan.end), " unexpected bytes after the value (input must hold exactly one value)"}));
     }
 }
 
 void throw_invalid_msgpack(std::string_view bytes, const DecodeLimits& limits) {
     check_well_formed(bytes, limits);
-    throw DecodeError::invalid_msgpack(invalid({"malformed data"}));
+    throw DecodeError::invalid_msgpack("malformed data");
 }
 
 }  // namespace greenrpc::codec::detail

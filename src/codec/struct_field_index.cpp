@@ -7,6 +7,7 @@
 #include "greenrpc/codec/decode_error.hpp"
 #include "greenrpc/codec/error_location.hpp"
 #include "greenrpc/codec/type_name.hpp"
+#include "greenrpc/codec/validation_failures.hpp"
 
 namespace greenrpc::codec {
 
@@ -23,9 +24,7 @@ void StructFieldIndex::assign(const msgpack::object& map) {
     for (std::size_t i = 0; i < size_; ++i) {
         const msgpack::object& key = entries_[i].key;
         if (key.type != msgpack::type::STR) {
-            DecodeError error = DecodeError::validation("field names must be strings", "str", received_type_name(key));
-            error.prepend_location(invalid_key_location(key, i));
-            throw error;
+            throw_field_name_not_str(key, i);
         }
     }
     if (size_ <= linear_scan_limit) return;

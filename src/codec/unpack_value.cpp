@@ -31,7 +31,7 @@ msgpack::object unpack_value(msgpack::zone& zone, std::string_view bytes, const 
     try {
         return msgpack::unpack(zone, bytes.data(), size, offset, reference_input, nullptr, limit);
     } catch (const msgpack::unpack_error& error) {  // unreachable after check_well_formed
-        throw DecodeError::invalid_msgpack(std::string("invalid msgpack: ") + error.what());
+        throw DecodeError::invalid_msgpack(error.what());
     }
 }
 

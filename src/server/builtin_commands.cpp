@@ -32,7 +32,7 @@ void wrong_arity(BuiltinCall& c) {
   std::string msg = "wrong number of arguments for '";
   for (char ch : c.args[0]) msg += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   msg += "' command";
-  c.reply.error(error_code::generic, msg);
+  c.reply.redis_error(error_code::generic, msg);
 }
 
 void ping(BuiltinCall& c) {
@@ -76,7 +76,7 @@ bool authenticate(BuiltinCall& c, std::string_view user, std::string_view passwo
     if (c.metrics) c.metrics->auth_failures[static_cast<std::size_t>(AuthFailure::auth)].add();
     // Neither the password nor the user name (a password typed in the wrong field) is logged.
     GREENRPC_LOG_LIMITED(warn, "auth_failed", "AUTH refused", {{"conn", c.conn.id}, {"peer", c.conn.peer.to_string()}});
-    c.reply.error(error_code::permission_denied, "invalid username-password pair or user is disabled");
+    c.reply.error(error_code::permission_denied, {});  // Tino's bare refusal
     return false;
   }
   c.conn.auth = std::move(value);
@@ -107,8 +107,8 @@ void hello(BuiltinCall& c) {
     std::string_view v = c.args[1];
     int proto = 0;
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), proto);
-    if (ec != std::errc() || p != v.data() + v.size()) return c.reply.error(error_code::generic, "Protocol version is not an integer or out of range");
-    if (proto != 2) return c.reply.error("NOPROTO", "sorry, this protocol version is not supported");
+    if (ec != std::errc() || p != v.data() + v.size()) return c.reply.redis_error(error_code::generic, "Protocol version is not an integer or out of range");
+    if (proto != 2) return c.reply.redis_error("NOPROTO", "sorry, this protocol version is not supported");
     i = 2;
   }
   while (i < c.args.size()) {
@@ -116,11 +116,11 @@ void hello(BuiltinCall& c) {
       if (!authenticate(c, c.args[i + 1], c.args[i + 2])) return;
       i += 3;
     } else if (iequals(c.args[i], "SETNAME") && i + 1 < c.args.size()) {
-      if (!valid_client_name(c.args[i + 1])) return c.reply.error(error_code::generic, kBadClientName);
+      if (!valid_client_name(c.args[i + 1])) return c.reply.redis_error(error_code::generic, kBadClientName);
       c.conn.name = std::string(c.args[i + 1]);
       i += 2;
     } else {
-      return c.reply.error(error_code::generic, "Syntax error in HELLO option '" + std::string(c.args[i]) + "'");
+      return c.reply.redis_error(error_code::generic, "Syntax error in HELLO option '" + std::string(c.args[i]) + "'");
     }
   }
   // RESP2 has no maps: a flat array of alternating keys and values, as Redis sends.
@@ -145,7 +145,7 @@ void client(BuiltinCall& c) {
   if (c.args.size() < 2) return wrong_arity(c);
   std::string_view sub = c.args[1];
   if (iequals(sub, "SETNAME") && c.args.size() == 3) {
-    if (!valid_client_name(c.args[2])) return c.reply.error(error_code::generic, kBadClientName);
+    if (!valid_client_name(c.args[2])) return c.reply.redis_error(error_code::generic, kBadClientName);
     c.conn.name = std::string(c.args[2]);
     return c.reply.simple("OK");
   }
@@ -153,13 +153,13 @@ void client(BuiltinCall& c) {
     return c.conn.name.empty() ? c.reply.nil() : c.reply.bulk(c.conn.name);
   if (iequals(sub, "ID") && c.args.size() == 2) return c.reply.integer(static_cast<std::int64_t>(c.conn.id));
   if (iequals(sub, "SETINFO") && c.args.size() == 4) return c.reply.simple("OK");
-  c.reply.error(error_code::generic, "unknown subcommand or wrong number of arguments for '" + std::string(sub) +
+  c.reply.redis_error(error_code::generic, "unknown subcommand or wrong number of arguments for '" + std::string(sub) +
                           "'. Try CLIENT HELP.");
 }
 
 void select(BuiltinCall& c) {
   if (c.args.size() != 2) return wrong_arity(c);
-  if (c.args[1] != "0") return c.reply.error(error_code::generic, "DB index is out of range");
+  if (c.args[1] != "0") return c.reply.redis_error(error_code::generic, "DB index is out of range");
   c.reply.simple("OK");
 }
 
@@ -367,7 +367,7 @@ void command(BuiltinCall& c) {
     // cannot ask for a reply many times the size of the whole table.
     const std::size_t known = user.size() + builtins.size();
     if (c.args.size() - 2 > known)
-      return c.reply.error(error_code::generic, "COMMAND " + std::string(docs ? "DOCS" : "INFO") + " takes at most " +
+      return c.reply.redis_error(error_code::generic, "COMMAND " + std::string(docs ? "DOCS" : "INFO") + " takes at most " +
                                                     std::to_string(known) + " names (the number of commands)");
     std::vector<std::string_view> names(c.args.begin() + 2, c.args.end());
     if (names.empty()) names = all_names();
@@ -399,7 +399,7 @@ void command(BuiltinCall& c) {
     for (std::string_view n : names) c.reply.bulk(n);
     return;
   }
-  c.reply.error(error_code::generic, "unknown subcommand '" + std::string(sub) + "'. Try COMMAND HELP.");
+  c.reply.redis_error(error_code::generic, "unknown subcommand '" + std::string(sub) + "'. Try COMMAND HELP.");
 }
 
 constexpr BuiltinCommand kBuiltins[] = {

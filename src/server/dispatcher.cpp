@@ -97,12 +97,12 @@ AfterReply Dispatcher::dispatch_elements(std::span<const std::string_view> eleme
   }
   if (!problem.empty()) {
     count_command();
-    reply.error(error_code::generic, "bad envelope: " + problem);
+    reply.redis_error(error_code::generic, "bad envelope: " + problem);
     return AfterReply::keep_open;
   }
   if (elements.size() == 1) {
     count_command();
-    reply.error(error_code::generic, "envelope without a command");
+    reply.redis_error(error_code::generic, "envelope without a command");
     return AfterReply::keep_open;
   }
   return dispatch_unmeasured(DecodedRequest{elements.subspan(1), &header, arrived}, reply);
@@ -198,7 +198,8 @@ AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, R
     route = core_.route(std::string_view(lower, name.size()));
   }
   if (!route) {
-    reply.error(error_code::invalid_command, name.substr(0, 256));
+    // Tino's layout: the name as sent, not JSON (cut to 256 bytes; CR/LF become spaces).
+    reply.error(ErrorReport{.code = error_code::invalid_command, .message = name.substr(0, 256), .free_text = true});
     return AfterReply::keep_open;
   }
   command_index_ = route->index;

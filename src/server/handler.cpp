@@ -1,67 +1,59 @@
 #include "greenrpc/server/handler.hpp"
 
+#include "greenrpc/runtime/log.hpp"
 
 namespace greenrpc::detail {
 namespace {
 
-// JSON string body: quotes, backslashes and control characters escaped, and spaces too
-// (as \u0020) so that a location is always one word of the error line.
-void append_json_string(std::string& out, std::string_view s) {
-  static const char hex[] = "0123456789abcdef";
-  out += '"';
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c <= 0x20) {
-      out += "\\u00";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
+// pydantic's location element for a codec path segment.
+PathElement element_of(const codec::PathSegment& segment) {
+  switch (segment.kind) {
+    case codec::PathSegment::Kind::item: return segment.number;
+    case codec::PathSegment::Kind::field: return segment.text;
+    case codec::PathSegment::Kind::key:
+      if (segment.numeric) return segment.number;
+      return segment.text;
+    case codec::PathSegment::Kind::invalid_key: return std::string("__key__");
   }
-  out += '"';
+  return segment.text;
 }
 
-// ["add","b"] when the command has argument names, else ["add",1].
-std::string location(const CommandInfo& info, std::size_t index) {
-  std::string loc = "[";
-  append_json_string(loc, info.name);
-  loc += ',';
+// Tino's location: the literal "command", the argument's name (its wire index when the command
+// declares no names), then the path inside the argument (validation failures only: Tino names
+// no more than the argument for INVALID_MSGPACK).
+ErrorPath location(const CommandInfo& info, std::size_t index, const codec::DecodeError& error) {
+  ErrorPath path{std::string("command")};
   if (index < info.arg_names.size())
-    append_json_string(loc, info.arg_names[index]);
+    path.emplace_back(info.arg_names[index]);
   else
-    loc += std::to_string(index);
-  loc += ']';
-  return loc;
+    path.emplace_back(static_cast<std::int64_t>(index));
+  if (error.kind() == codec::DecodeError::Kind::validation)
+    for (const codec::PathSegment& segment : error.path()) path.push_back(element_of(segment));
+  return path;
 }
 
 }  // namespace
 
+// Tino answers a bare NUM_ARG_MISMATCH; what a person needs goes to the debug log.
 void reply_arity_mismatch(HandlerCall& call, const CommandInfo& info) {
-  std::string msg = info.name + " takes " + std::to_string(info.arity) + " argument" + (info.arity == 1 ? "" : "s") +
-         ", got " + std::to_string(call.args.size());
-  call.reply.error(error_code::num_arg_mismatch, msg);
+  call.reply.error(error_code::num_arg_mismatch, {});
+  GREENRPC_LOG_FIELDS(debug, "wrong number of arguments",
+                      {{"conn", call.conn.id}, {"command", info.name}, {"expected", info.arity},
+                       {"received", call.args.size()}});
 }
 
-void reply_permission_denied(HandlerCall& call) {
-  call.reply.error(error_code::permission_denied, "authentication required");
-}
+void reply_permission_denied(HandlerCall& call) { call.reply.error(error_code::permission_denied, {}); }
 
-void reply_decode_failure(HandlerCall& call, const CommandInfo& info, std::size_t index, bool invalid_msgpack,
-                          const std::string& message, const std::string& type) {
-  std::string msg = location(info, index);
-  msg += ' ';
-  msg += message;
-  if (!invalid_msgpack) {
-    msg += ' ';
-    // The type is the last word of the line: drop spaces ("dict[str, int]" → "dict[str,int]").
-    if (type.empty()) msg += "value";
-    for (char c : type)
-      if (c != ' ') msg += c;
-  }
-  call.reply.error(invalid_msgpack ? error_code::invalid_msgpack : error_code::validation_error, msg);
+void reply_decode_failure(HandlerCall& call, const CommandInfo& info, std::size_t index,
+                          const codec::DecodeError& error) {
+  const ErrorPath path = location(info, index, error);
+  const bool invalid_msgpack = error.kind() == codec::DecodeError::Kind::invalid_msgpack;
+  call.reply.error(ErrorReport{.code = invalid_msgpack ? error_code::invalid_msgpack : error_code::validation_error,
+                               .message = error.msg(),
+                               .location = &path,
+                               .type = invalid_msgpack ? std::string_view() : std::string_view(error.type())});
+  GREENRPC_LOG_FIELDS(debug, "argument refused",
+                      {{"conn", call.conn.id}, {"command", info.name}, {"argument", index}, {"detail", error.message()}});
 }
 
 void reply_error(HandlerCall& call, std::string_view code, std::string_view message) {

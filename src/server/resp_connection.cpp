@@ -165,7 +165,7 @@ void RespConnection::close_with_error(std::string_view message) {
   try {
     reply_.take_deferred();  // a large reply not sent is dropped with the rest
     out_.clear();
-    reply_.error(error_code::generic, message);
+    reply_.redis_error(error_code::generic, message);
     stream_->write_all(out_, Deadline::after(std::chrono::milliseconds(100)));
   } catch (const std::exception& e) {  // the peer does not read: it is closed all the same
     failure = e.what();
@@ -372,7 +372,7 @@ bool RespConnection::serve(const Wakeup& wakeup) {
       if (r.status == protocol::ParseStatus::error) {
         // A protocol violation: the stream can no longer be framed. Reply, then close.
         worker_.metrics.protocol_errors.add();
-        reply_.error(error_code::generic, r.error);
+        reply_.redis_error(error_code::generic, r.error);
         close_reason_ = r.error;
         keep_open = false;
         break;

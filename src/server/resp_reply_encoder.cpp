@@ -2,6 +2,7 @@
 
 #include "greenrpc/envelope/envelope.hpp"
 #include "greenrpc/protocol/resp_writer.hpp"
+#include "greenrpc/rpc/error_line.hpp"
 
 namespace greenrpc {
 
@@ -13,8 +14,10 @@ void RespReplyEncoder::ok_bytes(std::string_view msgpack) {
   out_->append("\r\n");
 }
 
-void RespReplyEncoder::write_error(std::string_view code, std::string_view message) {
-  protocol::append_error(*target_, code, message);
+void RespReplyEncoder::write_error(const ErrorReport& report) {
+  target_->push_back('-');
+  append_error_line(*target_, report);
+  target_->append("\r\n", 2);
 }
 
 void RespReplyEncoder::simple(std::string_view text) { protocol::append_simple(*target_, text); }

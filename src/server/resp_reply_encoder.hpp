@@ -47,7 +47,7 @@ class RespReplyEncoder final : public ReplyEncoder {
   void end_signed(std::span<const unsigned char, 32> tag) override;
 
  protected:
-  void write_error(std::string_view code, std::string_view message) override;
+  void write_error(const ErrorReport& report) override;
 
  private:
   std::string* out_;     // the connection's output buffer

@@ -49,13 +49,24 @@ TEST_F(ClientTest, ServerErrorsRaiseTypedExceptions) {
     FAIL() << "no exception";
   } catch (const greenrpc::ValidationError& e) {
     EXPECT_EQ(e.code(), "VALIDATION_ERROR");
-    EXPECT_EQ(e.location(), R"(["add","b"])");
+    // Tino's reply, parsed: the whole path, pydantic's msg and type.
+    EXPECT_EQ(e.location(), (greenrpc::ErrorPath{"command", "b"}));
+    EXPECT_EQ(e.message(), "value is not a valid dict");
+    EXPECT_EQ(e.type(), "type_error.dict");
+  }
+  try {
+    client.call<int>("add", 1, std::map<std::string, std::string>{{"value", "two"}});
+    FAIL() << "no exception";
+  } catch (const greenrpc::ValidationError& e) {
+    EXPECT_EQ(e.location(), (greenrpc::ErrorPath{"command", "b", "value"}));
+    EXPECT_EQ(e.message(), "value is not a valid integer");
+    EXPECT_EQ(e.type(), "type_error.integer");
   }
   try {
     client.call<int>("sleep_ms", std::string("x"));
     FAIL() << "no exception";
   } catch (const greenrpc::ValidationError& e) {
-    EXPECT_EQ(e.location(), R"(["sleep_ms","ms"])");
+    EXPECT_EQ(e.location(), (greenrpc::ErrorPath{"command", "ms"}));
   }
   try {
     client.call<int>("fail_custom", std::string("gone"));

@@ -50,14 +50,16 @@ TEST(EnumAdaptor, ValidationErrorsNameTheEnum) {
         (void)decode<app::Status>(encode(std::string("ok")));
         FAIL();
     } catch (const DecodeError& error) {
-        EXPECT_EQ(error.message(), "value is not a valid integer");
+        EXPECT_EQ(error.msg(), "value is not a valid enumeration member");
+        EXPECT_EQ(error.type(), "type_error.enum");
         EXPECT_EQ(error.expected_type(), "Status");
     }
     try {
         (void)decode<app::Status>(encode(200));
         FAIL();
     } catch (const DecodeError& error) {
-        EXPECT_EQ(error.message(), "integer out of range for Status: got 200, allowed -128..127");
+        EXPECT_EQ(error.msg(), "value is not a valid enumeration member");
+        EXPECT_EQ(error.detail(), "Status, got int");
         EXPECT_EQ(error.expected_type(), "Status");
     }
 }

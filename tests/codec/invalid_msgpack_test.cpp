@@ -39,15 +39,15 @@ DecodeError invalid_msgpack_error(const std::string& input, const DecodeLimits& 
         return error;
     }
     ADD_FAILURE() << "decoding unexpectedly succeeded";
-    return DecodeError(DecodeError::Kind::validation, "<none>");
+    return DecodeError(DecodeError::Kind::validation, "<none>", "<none>");
 }
 
 TEST(InvalidMsgpack, EmptyInput) {
-    EXPECT_EQ(invalid_msgpack_error<int>("").message(), "invalid msgpack: empty input");
+    EXPECT_EQ(invalid_msgpack_error<int>("").message(), "invalid msgpack (empty input)");
 }
 
 TEST(InvalidMsgpack, Truncated) {
-    EXPECT_EQ(invalid_msgpack_error<int>(bytes({0xcd, 0x01})).message(), "invalid msgpack: truncated input (2 bytes)");
+    EXPECT_EQ(invalid_msgpack_error<int>(bytes({0xcd, 0x01})).message(), "invalid msgpack (truncated input, 2 bytes)");
     EXPECT_TRUE(contains(invalid_msgpack_error<std::string>(bytes({0xa5, 'a', 'b'})).message(), "truncated"));
     EXPECT_TRUE(contains(invalid_msgpack_error<std::vector<int>>(bytes({0x93, 0x01, 0x02})).message(), "truncated"));
     std::string full = encode(std::map<std::string, std::vector<int>>{{"key", {1, 2, 3}}});
@@ -60,13 +60,13 @@ TEST(InvalidMsgpack, Truncated) {
 
 TEST(InvalidMsgpack, TrailingBytes) {
     const auto error = invalid_msgpack_error<int>(bytes({0x01, 0x02, 0x03}));
-    EXPECT_EQ(error.message(), "invalid msgpack: 2 unexpected bytes after the value (input must hold exactly one value)");
+    EXPECT_EQ(error.message(), "invalid msgpack (2 unexpected bytes after the value (input must hold exactly one value))");
 }
 
 TEST(InvalidMsgpack, ReservedByte) {
-    EXPECT_EQ(invalid_msgpack_error<int>(bytes({0xc1})).message(), "invalid msgpack: malformed data");
+    EXPECT_EQ(invalid_msgpack_error<int>(bytes({0xc1})).message(), "invalid msgpack (malformed data)");
     EXPECT_EQ(invalid_msgpack_error<std::vector<int>>(bytes({0x92, 0x01, 0xc1})).message(),
-              "invalid msgpack: malformed data");
+              "invalid msgpack (malformed data)");
 }
 
 TEST(Limits, HugeArrayHeaderFailsFastWithoutAllocating) {
@@ -75,7 +75,7 @@ TEST(Limits, HugeArrayHeaderFailsFastWithoutAllocating) {
     const auto started = std::chrono::steady_clock::now();
     const auto error = invalid_msgpack_error<std::vector<int>>(input);
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(100));
-    EXPECT_EQ(error.message(), "invalid msgpack: array length 4294967295 exceeds limit max_array=1048576");
+    EXPECT_EQ(error.message(), "array length 4294967295 exceeds limit max_array=1048576");
 }
 
 TEST(Limits, ArrayHeaderLargerThanInputIsTruncation) {
@@ -83,12 +83,12 @@ TEST(Limits, ArrayHeaderLargerThanInputIsTruncation) {
     // before msgpack allocates a 1000-entry table.
     const auto error = invalid_msgpack_error<std::vector<int>>(bytes({0xdc, 0x03, 0xe8}));
     EXPECT_EQ(error.message(),
-              "invalid msgpack: truncated input: array declares 1000 entries but the whole input is 3 bytes");
+              "invalid msgpack (truncated input: array declares 1000 entries but the whole input is 3 bytes)");
 }
 
 TEST(Limits, HugeMapHeader) {
     const auto error = invalid_msgpack_error<std::map<std::string, int>>(bytes({0xdf, 0x7f, 0xff, 0xff, 0xff}));
-    EXPECT_EQ(error.message(), "invalid msgpack: map length 2147483647 exceeds limit max_map=1048576");
+    EXPECT_EQ(error.message(), "map length 2147483647 exceeds limit max_map=1048576");
 }
 
 TEST(Limits, HugeStringAndBinHeadersAreTruncation) {
@@ -97,9 +97,9 @@ TEST(Limits, HugeStringAndBinHeadersAreTruncation) {
     // allocated (payloads are referenced, never copied). max_str/max_bin bite
     // when the payload is really there (see CustomLimitsApply).
     EXPECT_EQ(invalid_msgpack_error<std::string>(bytes({0xdb, 0xff, 0xff, 0xff, 0xff, 'x'})).message(),
-              "invalid msgpack: truncated input (6 bytes)");
+              "invalid msgpack (truncated input, 6 bytes)");
     EXPECT_EQ(invalid_msgpack_error<greenrpc::Bytes>(bytes({0xc6, 0xff, 0xff, 0xff, 0xff, 'x'})).message(),
-              "invalid msgpack: truncated input (6 bytes)");
+              "invalid msgpack (truncated input, 6 bytes)");
 }
 
 TEST(Limits, CustomLimitsApply) {
@@ -111,17 +111,17 @@ TEST(Limits, CustomLimitsApply) {
     limits.max_ext = 2;
     EXPECT_EQ(decode<std::vector<int>>(encode(std::vector<int>{1, 2}), limits).size(), 2u);
     EXPECT_EQ(invalid_msgpack_error<std::vector<int>>(encode(std::vector<int>{1, 2, 3}), limits).message(),
-              "invalid msgpack: array length 3 exceeds limit max_array=2");
+              "array length 3 exceeds limit max_array=2");
     EXPECT_EQ((invalid_msgpack_error<std::map<int, int>>(encode(std::map<int, int>{{1, 1}, {2, 2}}), limits)).message(),
-              "invalid msgpack: map length 2 exceeds limit max_map=1");
+              "map length 2 exceeds limit max_map=1");
     EXPECT_EQ(decode<std::string>(encode(std::string("abc")), limits), "abc");
     EXPECT_EQ(invalid_msgpack_error<std::string>(encode(std::string("abcd")), limits).message(),
-              "invalid msgpack: string length exceeds limit max_str=3");
+              "string length exceeds limit max_str=3");
     EXPECT_EQ(invalid_msgpack_error<greenrpc::Bytes>(encode(greenrpc::Bytes("ab")), limits).message(),
-              "invalid msgpack: binary length exceeds limit max_bin=1");
+              "binary length exceeds limit max_bin=1");
     // fixext4 (type 1) carries 4 data bytes (+1 type byte).
     EXPECT_EQ(invalid_msgpack_error<int>(bytes({0xd6, 0x01, 0, 0, 0, 0}), limits).message(),
-              "invalid msgpack: ext length exceeds limit max_ext=2");
+              "ext length exceeds limit max_ext=2");
 }
 
 std::string nested_arrays(int depth) {
@@ -132,7 +132,7 @@ std::string nested_arrays(int depth) {
 
 TEST(Limits, DeepNestingIsRejected) {
     const auto error = invalid_msgpack_error<std::vector<int>>(nested_arrays(1000));
-    EXPECT_EQ(error.message(), "invalid msgpack: nesting depth exceeds limit max_depth=64");
+    EXPECT_EQ(error.message(), "nesting depth exceeds limit max_depth=64");
 
     DecodeLimits shallow;
     shallow.max_depth = 2;

@@ -45,7 +45,7 @@ TEST_P(ErrorsTest, RpcErrorRoundTrip) {
   } catch (const std::exception& e) {
     FAIL() << "not an RpcError: " << e.what();
   }
-  EXPECT_EQ(raw_call({"fail_rpc", mp(std::string("Something went wrong"))}), "-RPC_ERROR Something went wrong\r\n");
+  EXPECT_EQ(raw_call({"fail_rpc", mp(std::string("Something went wrong"))}), "-RPC_ERROR \"Something went wrong\"\r\n");
   EXPECT_EQ(c.call(add, 1, NumberInput{1}), 2) << "the connection stays usable";
 }
 
@@ -61,7 +61,7 @@ TEST_P(ErrorsTest, MappedCodeRethrowsTheUsersType) {
   } catch (const std::exception& e) {
     FAIL() << "not OutOfStock: " << e.what();
   }
-  EXPECT_EQ(raw_call({"fail_mapped", mp(std::string("no more apples"))}), "-OUT_OF_STOCK no more apples\r\n");
+  EXPECT_EQ(raw_call({"fail_mapped", mp(std::string("no more apples"))}), "-OUT_OF_STOCK \"no more apples\"\r\n");
   // Another client, without the mapping: a RemoteError carrying the code.
   auto plain = client();
   try {

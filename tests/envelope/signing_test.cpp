@@ -338,8 +338,8 @@ TEST_F(SigningTest, ReplayOnTheSameConnectionIsRefused) {
   proxy->inject(reqs[0].conn, reqs[0].bytes);
   ASSERT_TRUE(proxy->wait_swallowed(2));
   auto got = proxy->swallowed();
-  EXPECT_TRUE(starts_with(got[0], "-AUTH_ERROR replayed")) << show(got[0]);
-  EXPECT_TRUE(starts_with(got[1], "-AUTH_ERROR replayed")) << show(got[1]);
+  EXPECT_TRUE(starts_with(got[0], "-AUTH_ERROR \"replayed")) << show(got[0]);
+  EXPECT_TRUE(starts_with(got[1], "-AUTH_ERROR \"replayed")) << show(got[1]);
   EXPECT_EQ(counters.add.load(), 2) << "a replayed request reached the handler";
   // The connection is still open and in step.
   EXPECT_EQ(client.call(add, 3, NumberInput{3}), 6);
@@ -354,14 +354,14 @@ TEST_F(SigningTest, ReplayOnAnotherConnectionIsRefused) {
   {
     RawSocket s(server.port());  // straight to the server, without fetching the nonce
     std::string r = s.call(reqs[0].bytes);
-    EXPECT_TRUE(starts_with(r, "-AUTH_ERROR signature does not match")) << show(r);
+    EXPECT_TRUE(starts_with(r, "-AUTH_ERROR \"signature does not match")) << show(r);
     EXPECT_EQ(s.call("*1\r\n$4\r\nPING\r\n"), "+PONG\r\n") << "the connection must stay open";
   }
   {
     RawSocket s(server.port());
     s.nonce();  // with a nonce: a different one, so the captured tag cannot match
     std::string r = s.call(reqs[0].bytes);
-    EXPECT_TRUE(starts_with(r, "-AUTH_ERROR signature does not match")) << show(r);
+    EXPECT_TRUE(starts_with(r, "-AUTH_ERROR \"signature does not match")) << show(r);
     // Replaying the bytes with a seq the connection has not seen yet does not help either.
     r = s.call(reqs[0].bytes);
     EXPECT_TRUE(starts_with(r, "-AUTH_ERROR")) << show(r);
@@ -381,14 +381,14 @@ TEST_F(SigningTest, SeqMustStrictlyIncreaseAndOnlyAcceptedRequestsAdvanceIt) {
   EXPECT_EQ(value_of(3, s.call(sign.request(3, std::nullopt, add_elements(1, 2)))), "$1\r\n\x03\r\n")
       << "gaps are allowed";
   std::string r = s.call(sign.request(2, std::nullopt, add_elements(1, 3)));
-  EXPECT_TRUE(starts_with(r, "-AUTH_ERROR replayed")) << show(r);
+  EXPECT_TRUE(starts_with(r, "-AUTH_ERROR \"replayed")) << show(r);
   r = s.call(sign.request(3, std::nullopt, add_elements(1, 4)));
-  EXPECT_TRUE(starts_with(r, "-AUTH_ERROR replayed")) << show(r);
+  EXPECT_TRUE(starts_with(r, "-AUTH_ERROR \"replayed")) << show(r);
   // A request with a bad tag does not move the window, even with a high seq.
   std::string forged = sign.request(100, std::nullopt, add_elements(1, 5));
   forged[forged.size() - 3] ^= 0x01;  // last byte of the last argument
   r = s.call(forged);
-  EXPECT_TRUE(starts_with(r, "-AUTH_ERROR signature does not match")) << show(r);
+  EXPECT_TRUE(starts_with(r, "-AUTH_ERROR \"signature does not match")) << show(r);
   EXPECT_EQ(value_of(4, s.call(sign.request(4, std::nullopt, add_elements(1, 6)))), "$1\r\n\x07\r\n");
   EXPECT_EQ(counters.add.load(), 3);
 }
@@ -400,7 +400,7 @@ TEST_F(SigningTest, SignedBuiltinsAndUnknownCommandsGetSignedReplies) {
   EXPECT_EQ(sign.open_reply(2, s.call(sign.request(2, std::nullopt, {"nope"}))), "-INVALID_COMMAND nope\r\n");
   // A handler's error reply is signed like any other reply.
   EXPECT_EQ(sign.open_reply(3, s.call(sign.request(3, std::nullopt, {"fail_rpc", mp(std::string("x"))}))),
-            "-RPC_ERROR x\r\n");
+            "-RPC_ERROR \"x\"\r\n");
   EXPECT_EQ(counters.any.load(), 1);
 }
 
@@ -425,7 +425,7 @@ TEST_F(SigningTest, ElementsCannotBeAddedRemovedOrReSplit) {
   };
   for (auto& f : forgeries) {
     std::string r = s.call(with(f));
-    EXPECT_TRUE(starts_with(r, "-AUTH_ERROR signature does not match")) << show(r);
+    EXPECT_TRUE(starts_with(r, "-AUTH_ERROR \"signature does not match")) << show(r);
   }
   EXPECT_EQ(sign.open_reply(1, s.call(good)), "$1\r\n\x03\r\n") << "the window did not move";
   EXPECT_EQ(counters.any.load(), 1);
@@ -508,7 +508,7 @@ TEST_F(SigningTest, NonceIsSixteenBytesStablePerConnectionAndDiffersBetweenConne
 TEST_F(SigningTest, UnsignedUserCommandRefusedButBuiltinsAnswer) {
   RawSocket s(server.port());
   std::string r = s.call(frame_of(add_elements(1, 1)));
-  EXPECT_TRUE(starts_with(r, "-AUTH_ERROR request is not signed")) << show(r);
+  EXPECT_TRUE(starts_with(r, "-AUTH_ERROR \"request is not signed")) << show(r);
   // An envelope without a tag (deadline only) is unsigned too.
   std::string env;
   greenrpc::envelope::Header h;
@@ -517,13 +517,13 @@ TEST_F(SigningTest, UnsignedUserCommandRefusedButBuiltinsAnswer) {
   auto parts = add_elements(1, 1);
   parts.insert(parts.begin(), env);
   r = s.call(frame_of(parts));
-  EXPECT_TRUE(starts_with(r, "-AUTH_ERROR request is not signed")) << show(r);
+  EXPECT_TRUE(starts_with(r, "-AUTH_ERROR \"request is not signed")) << show(r);
 
   EXPECT_EQ(s.call("*1\r\n$4\r\nPING\r\n"), "+PONG\r\n");
   EXPECT_EQ(s.call("PING\r\n"), "+PONG\r\n");
   // This App's user command "echo" shadows the built-in, so ECHO is a user command here.
   r = s.call("*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n");
-  EXPECT_TRUE(starts_with(r, "-AUTH_ERROR request is not signed")) << show(r);
+  EXPECT_TRUE(starts_with(r, "-AUTH_ERROR \"request is not signed")) << show(r);
   EXPECT_TRUE(starts_with(s.call("*2\r\n$6\r\nCLIENT\r\n$2\r\nID\r\n"), ":"));
   EXPECT_EQ(s.call("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"), "+OK\r\n");
   EXPECT_TRUE(starts_with(s.call("*1\r\n$4\r\nINFO\r\n"), "$"));

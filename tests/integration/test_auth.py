@@ -3,8 +3,8 @@ import redis
 
 from harness import ServerTestCase, main, pack, unpack
 
-DENIED = b"-PERMISSION_DENIED authentication required\r\n"
-WRONG = b"-PERMISSION_DENIED invalid username-password pair or user is disabled\r\n"
+DENIED = b"-PERMISSION_DENIED\r\n"  # Tino's bare refusal
+WRONG = b"-PERMISSION_DENIED\r\n"
 
 
 class AuthTest(ServerTestCase):
@@ -49,12 +49,12 @@ class AuthTest(ServerTestCase):
         self.assertEqual(c.call_raw("secret_add", pack("x")), DENIED)
         self.assertEqual(c.call_raw("AUTH", "secret"), b"+OK\r\n")
         self.assertEqual(c.call_raw("secret_add", pack("x")),
-                         b'-VALIDATION_ERROR ["secret_add","x"] value is not a valid integer int\r\n')
-        self.assertEqual(c.call_raw("secret_add"), b"-NUM_ARG_MISMATCH secret_add takes 1 argument, got 0\r\n")
+                         b'-VALIDATION_ERROR ["command", "x"] "value is not a valid integer" "type_error.integer"\r\n')
+        self.assertEqual(c.call_raw("secret_add"), b"-NUM_ARG_MISMATCH\r\n")
 
     def test_auth_function_failure(self):
         c = self.raw()
-        self.assertEqual(c.call_raw("AUTH", "crash", "x"), b"-UNEXPECTED_ERROR auth function failed: auth backend down\r\n")
+        self.assertEqual(c.call_raw("AUTH", "crash", "x"), b'-UNEXPECTED_ERROR "auth function failed: auth backend down"\r\n')
         self.assertEqual(c.call_raw("whoami"), DENIED)
         self.assertEqual(c.call_raw("PING"), b"+PONG\r\n")
 
@@ -103,7 +103,7 @@ class AuthTest(ServerTestCase):
         r = self.client()
         with self.assertRaises(redis.ResponseError) as cm:
             r.execute_command("whoami")
-        self.assertEqual(str(cm.exception), "PERMISSION_DENIED authentication required")
+        self.assertEqual(str(cm.exception), "PERMISSION_DENIED")
         self.assertIsNone(unpack(r.execute_command("maybe_user")))
 
     def test_redis_py_wrong_password_fails_to_connect(self):

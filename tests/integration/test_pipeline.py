@@ -35,7 +35,7 @@ class PipelineTest(ServerTestCase):
                 expected.append("s%d-ü" % i)
             elif kind == 2:
                 pipe.execute_command("add", pack(i))
-                expected.append("NUM_ARG_MISMATCH add takes 2 arguments, got 1")
+                expected.append("NUM_ARG_MISMATCH")
             elif kind == 3:
                 pipe.execute_command("incr_counter")
                 expected.append(i // 5 + 1)

@@ -468,7 +468,7 @@ TEST(ShutdownHandover, QueuedRequestsAreAnsweredShuttingDownOnTheWire) {
   std::this_thread::sleep_for(100ms);
   server.request_stop();
   EXPECT_EQ(s.read_reply(), "$3\r\n" + encoded(300) + "\r\n") << "the running request's reply";
-  const std::string refused = "-SHUTTING_DOWN the server is stopping: this request did not run\r\n";
+  const std::string refused = "-SHUTTING_DOWN \"the server is stopping: this request did not run\"\r\n";
   for (int i = 0; i < 4; ++i) {
     std::string r = s.read_reply();
     EXPECT_EQ(r.rfind("-SHUTTING_DOWN ", 0), 0u) << "request " << i << " got: " << r;
@@ -749,5 +749,5 @@ TEST(ShutdownCut, OnlyTheRequestsOwnCancellationAnswersCancelled) {
   app.command("other_cancel", []() -> int { throw greenrpc::CancelledError("client is closed"); });
   greenrpc::Server server = app.start_background(bounded_options(200ms));
   RawSocket peer(server.port());
-  EXPECT_EQ(peer.call("*1\r\n$12\r\nother_cancel\r\n"), "-UNEXPECTED_ERROR client is closed\r\n");
+  EXPECT_EQ(peer.call("*1\r\n$12\r\nother_cancel\r\n"), "-UNEXPECTED_ERROR \"client is closed\"\r\n");
 }

@@ -4,10 +4,14 @@
 #include <string>
 
 #include "greenrpc/net/errors.hpp"
+#include "greenrpc/rpc/error_report.hpp"
 
 namespace greenrpc {
 
-// The server answered with an error reply "-CODE message".
+// The server answered with an error reply. code() is its first word; message() what a person
+// reads: the first JSON string after the code in Tino's layout (UNEXPECTED_ERROR "division by
+// zero" gives "division by zero"), or the free text of Redis-style lines (ERR ..., INVALID_COMMAND
+// <name>); empty for a bare code (NUM_ARG_MISMATCH, PERMISSION_DENIED).
 class RemoteError : public Error {
  public:
   RemoteError(std::string code, std::string message)
@@ -26,15 +30,22 @@ class PermissionDeniedError : public RemoteError {
   using RemoteError::RemoteError;
 };
 
-// VALIDATION_ERROR or INVALID_MSGPACK: an argument was refused. location() is the JSON array
-// (e.g. ["add","b"]) naming the argument.
+// VALIDATION_ERROR or INVALID_MSGPACK: an argument was refused.
+//   location(): the whole path, as Tino writes it: {"command", "b", "value"} — the literal
+//     "command", the argument's name (its index when the command declares none), then fields,
+//     list indexes and map keys inside it ("__key__" when a map key itself is invalid).
+//   message(): pydantic 1's msg ("value is not a valid integer", "invalid msgpack").
+//   type(): pydantic 1's error type ("type_error.integer"); empty for INVALID_MSGPACK.
 class ValidationError : public RemoteError {
  public:
-  ValidationError(std::string code, std::string message);
-  const std::string& location() const noexcept { return location_; }
+  ValidationError(std::string code, std::string message, ErrorPath location, std::string type)
+      : RemoteError(std::move(code), std::move(message)), location_(std::move(location)), type_(std::move(type)) {}
+  const ErrorPath& location() const noexcept { return location_; }
+  const std::string& type() const noexcept { return type_; }
 
  private:
-  std::string location_;
+  ErrorPath location_;
+  std::string type_;
 };
 
 // INVALID_COMMAND: the server has no such command.

@@ -192,7 +192,7 @@ struct value_reader<T> : detail::standard_value_reader {
 
     static void read(const msgpack::object& in, T& out) {
         if (in.type != msgpack::type::ARRAY) throw_type_mismatch(in, "tuple", type_name<T>());
-        if (in.via.array.size != length) throw_length_mismatch(length, in.via.array.size, type_name<T>());
+        if (in.via.array.size != length) throw_tuple_length_mismatch(length, in.via.array.size, type_name<T>());
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (detail::read_item(in, I, std::get<I>(out)), ...);
         }(std::make_index_sequence<length>{});

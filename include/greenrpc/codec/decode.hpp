@@ -38,9 +38,21 @@ void decode_into(std::string_view msgpack_bytes, T& out, const DecodeLimits& lim
     } catch (const detail::MalformedInput&) {
         detail::throw_invalid_msgpack(msgpack_bytes, limits);
     } catch (const DecodeError& error) {
-        // Input that is not one well-formed value is invalid_msgpack even when a type error comes
-        // first in it: the rest is walked (allocation-free) before the validation error goes out.
-        if (error.kind() == DecodeError::Kind::validation) detail::check_well_formed(msgpack_bytes, limits);
+        if (error.kind() == DecodeError::Kind::validation) {
+            // Input that is not one well-formed value is invalid_msgpack even when a type error
+            // comes first in it: the rest is walked (allocation-free) before the validation error
+            // goes out.
+            detail::check_well_formed(msgpack_bytes, limits);
+            // The cursor meets a struct's fields in the order they arrive; pydantic (so Tino)
+            // reports the first failure in the order they are declared. Failures only: read again,
+            // field by field in declaration order, allocating no more than the first read did.
+            detail::MsgpackCursor ordered(msgpack_bytes, limits);
+            ordered.use_declaration_order();
+            try {
+                detail::read_from_cursor(ordered, out);
+            } catch (const detail::MalformedInput&) {  // not after check_well_formed
+            }
+        }
         throw;
     }
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Path segments naming where inside a decoded value an error occurred.
+// Path segments naming where inside a decoded value an error occurred (DecodeError::path()).
 
 #include <cstddef>
 #include <string>
@@ -7,20 +7,24 @@
 
 #include <msgpack.hpp>
 
+#include "greenrpc/codec/decode_error.hpp"
+
 namespace greenrpc::codec {
 
-/// "item 2": element of a list/array/set/tuple (0-based).
-std::string item_location(std::size_t index);
+/// Element `index` (0-based) of a list/array/set/tuple.
+PathSegment item_location(std::size_t index);
 
-/// "field 'value'": member of a struct.
-std::string field_location(std::string_view name);
+/// Member `name` of a struct.
+PathSegment field_location(std::string_view name);
 
-/// "key 'name'" / "key 7": the value stored under a map key. Long or binary
-/// keys are shortened and escaped; keys that are neither strings nor integers
-/// are named by position ("key #3").
-std::string key_location(const msgpack::object& key, std::size_t position);
+/// The value stored under a map key: integer keys by value, string and binary keys by their
+/// bytes (cut to 128 bytes), other keys by position ("#3").
+PathSegment key_location(const msgpack::object& key, std::size_t position);
 
-/// "invalid key 'name'": the map key itself failed validation.
-std::string invalid_key_location(const msgpack::object& key, std::size_t position);
+/// The map key itself failed validation.
+PathSegment invalid_key_location(const msgpack::object& key, std::size_t position);
+
+/// A segment for people: "item 2", "field 'value'", "key 'name'", "key 7", "invalid key 'x'".
+std::string describe(const PathSegment& segment);
 
 }  // namespace greenrpc::codec

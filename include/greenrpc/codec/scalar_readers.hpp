@@ -35,8 +35,9 @@ I read_integer(const msgpack::object& in) {
             if (in.via.i64 >= static_cast<std::int64_t>(limits::min())) return static_cast<I>(in.via.i64);
         }
     } else {
-        throw_type_mismatch(in, "integer", type_name<Named>());
+        throw_type_mismatch(in, std::is_enum_v<Named> ? "enumeration member" : "integer", type_name<Named>());
     }
+    if constexpr (std::is_enum_v<Named>) throw_type_mismatch(in, "enumeration member", type_name<Named>());
     throw_integer_out_of_range(in, type_name<Named>(), static_cast<std::int64_t>(limits::min()),
                                static_cast<std::uint64_t>(limits::max()));
 }

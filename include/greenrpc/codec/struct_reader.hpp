@@ -56,7 +56,7 @@ public:
 
     FieldWalker& pack_map(std::uint32_t fields) {
         if (shape_ != Shape::none) return mark_unexpected();
-        if (in_.type != msgpack::type::MAP) throw_type_mismatch(in_, type_name<Struct>(), type_name<Struct>());
+        if (in_.type != msgpack::type::MAP) throw_type_mismatch(in_, "dict", type_name<Struct>());
         shape_ = Shape::map;
         declared_ = fields;
         index_.assign(in_);
@@ -65,7 +65,7 @@ public:
 
     FieldWalker& pack_array(std::uint32_t fields) {
         if (shape_ != Shape::none) return mark_unexpected();
-        if (in_.type != msgpack::type::ARRAY) throw_type_mismatch(in_, type_name<Struct>(), type_name<Struct>());
+        if (in_.type != msgpack::type::ARRAY) throw_type_mismatch(in_, "list", type_name<Struct>());
         shape_ = Shape::array;
         declared_ = fields;
         return *this;
@@ -132,9 +132,7 @@ private:
         const std::size_t position = visited_;
         if (position >= in_.via.array.size) {
             if constexpr (optional_type<V>) return;
-            DecodeError error = DecodeError::validation("field required", type_name<V>(), "missing");
-            error.prepend_location(item_location(position));
-            throw error;
+            throw_missing_item(position, type_name<V>());
         }
         try {
             read_value(in_.via.array.ptr[position], field);
@@ -165,7 +163,7 @@ private:
 template <msgpack_member_struct T>
 struct value_reader<T> : detail::standard_value_reader {
     static void read(const msgpack::object& in, T& out) {
-        if (in.type == msgpack::type::NIL) throw_type_mismatch(in, type_name<T>(), type_name<T>());
+        if (in.type == msgpack::type::NIL) throw_type_mismatch(in, "dict", type_name<T>());
         detail::FieldWalker<T> walker(in);
         std::as_const(out).msgpack_pack(walker);
         if (!walker.conforming()) detail::convert_with_msgpack_adaptor(in, out);

@@ -1,6 +1,7 @@
 #pragma once
-// Errors that travel as an error reply "-<CODE> <message>". A handler throws one to choose the
-// code; any other exception becomes "UNEXPECTED_ERROR <what()>". The connection stays open. A
+// Errors that travel as an error reply "-<CODE> <message as a JSON string>" (docs/protocol.md §5).
+// A handler throws one to choose the code; any other exception becomes
+// UNEXPECTED_ERROR "<what()>", as Tino answers. The connection stays open. A
 // client can map a code back to the same C++ type (Client::map_error), so a remote error rethrows
 // as the type the handler threw.
 #include <string>
@@ -13,7 +14,8 @@ namespace greenrpc {
 
 class CommandError : public Error {
  public:
-  // `code` is one word, conventionally UPPER_SNAKE_CASE.
+  // `code` is one word, conventionally UPPER_SNAKE_CASE (spaces and control characters in it are
+  // sent as '_').
   CommandError(std::string_view code, const std::string& message) : Error(message), code_(code) {}
   const std::string& code() const noexcept { return code_; }
 

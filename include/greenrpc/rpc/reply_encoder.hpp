@@ -12,6 +12,8 @@
 #include <span>
 #include <string_view>
 
+#include "greenrpc/rpc/error_report.hpp"
+
 namespace greenrpc {
 
 class ReplyEncoder {
@@ -20,12 +22,17 @@ class ReplyEncoder {
 
   // A command's result: `msgpack` is the encoded value.
   virtual void ok_bytes(std::string_view msgpack) = 0;
-  // A failure: `code` is one word (error_codes.hpp, or a handler's own), `message` free text.
-  // Recorded as the reply's outcome (last_error()) for metrics.
-  void error(std::string_view code, std::string_view message) {
-    error_code_len_ = static_cast<unsigned char>(std::min(code.size(), sizeof error_code_));
-    std::memcpy(error_code_, code.data(), error_code_len_);
-    write_error(code, message);
+  // A failure (error_report.hpp). Recorded as the reply's outcome (last_error()) for metrics.
+  void error(const ErrorReport& report) {
+    error_code_len_ = static_cast<unsigned char>(std::min(report.code.size(), sizeof error_code_));
+    std::memcpy(error_code_, report.code.data(), error_code_len_);
+    write_error(report);
+  }
+  // `code` is one word (error_codes.hpp, or a handler's own), `message` for people (may be empty).
+  void error(std::string_view code, std::string_view message) { error(ErrorReport{code, message}); }
+  // Redis's own layout, for the built-ins that imitate Redis: "ERR <text>".
+  void redis_error(std::string_view code, std::string_view text) {
+    error(ErrorReport{.code = code, .message = text, .free_text = true});
   }
   // The code of the last error() since clear_outcome() (cut to 32 bytes); empty: no error.
   std::string_view last_error() const noexcept { return {error_code_, error_code_len_}; }
@@ -49,7 +56,7 @@ class ReplyEncoder {
   virtual void end_signed(std::span<const unsigned char, 32> tag) = 0;
 
  protected:
-  virtual void write_error(std::string_view code, std::string_view message) = 0;
+  virtual void write_error(const ErrorReport& report) = 0;
 
  private:
   char error_code_[32];

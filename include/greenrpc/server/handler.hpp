@@ -42,8 +42,8 @@ namespace detail {
 // Error replies (non-template, in handler.cpp). `index` is the wire position of the argument.
 void reply_arity_mismatch(HandlerCall& call, const CommandInfo& info);
 void reply_permission_denied(HandlerCall& call);
-void reply_decode_failure(HandlerCall& call, const CommandInfo& info, std::size_t index, bool invalid_msgpack,
-                          const std::string& message, const std::string& type);
+void reply_decode_failure(HandlerCall& call, const CommandInfo& info, std::size_t index,
+                          const codec::DecodeError& error);
 void reply_error(HandlerCall& call, std::string_view code, std::string_view message);
 void reply_result(HandlerCall& call);  // the result: the msgpack bytes in call.scratch
 
@@ -145,14 +145,14 @@ class BoundHandler {
     std::size_t current = 0;
     // Catch blocks only record what failed; replies are written after leaving them
     // (boost-fiber-pitfalls.md: never switch fibers inside a catch).
-    enum class Failure { none, decode, invalid_msgpack, unexpected } failure = Failure::none;
-    std::string message, type;
+    enum class Failure { none, decode, unexpected } failure = Failure::none;
+    std::optional<codec::DecodeError> decode_error;
+    std::string message;
     try {
       values.emplace(std::tuple<Stored<RawAt<I>>...>{make_arg<I>(call, current)...});  // braces: left to right
     } catch (const codec::DecodeError& e) {
-      failure = e.kind() == codec::DecodeError::Kind::invalid_msgpack ? Failure::invalid_msgpack : Failure::decode;
-      message = e.message();
-      type = e.expected_type();
+      failure = Failure::decode;
+      decode_error.emplace(e);
     } catch (const std::exception& e) {
       failure = Failure::unexpected;
       message = e.what();
@@ -161,8 +161,7 @@ class BoundHandler {
       message = "unknown exception while reading the arguments";
     }
     if (failure == Failure::unexpected) return reply_error(call, error_code::unexpected_error, message);
-    if (failure != Failure::none)
-      return reply_decode_failure(call, *info_, current, failure == Failure::invalid_msgpack, message, type);
+    if (failure == Failure::decode) return reply_decode_failure(call, *info_, current, *decode_error);
 
     std::string code;
     try {

@@ -204,7 +204,7 @@ struct cursor_reader<T> {
     static void read(MsgpackCursor& cursor, T& out) {
         const msgpack::object header = cursor.next();
         if (header.type != msgpack::type::ARRAY) throw_type_mismatch(header, "tuple", type_name<T>());
-        if (header.via.array.size != length) throw_length_mismatch(length, header.via.array.size, type_name<T>());
+        if (header.via.array.size != length) throw_tuple_length_mismatch(length, header.via.array.size, type_name<T>());
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (read_item(cursor, I, std::get<I>(out)), ...);
         }(std::make_index_sequence<length>{});

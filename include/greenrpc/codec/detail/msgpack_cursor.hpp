@@ -96,6 +96,11 @@ public:
 
     [[nodiscard]] const DecodeLimits& limits() const noexcept { return *limits_; }
 
+    /// Struct readers visit a map's fields in the order the struct declares them rather than the
+    /// order they arrive (see decode_into(): only to find which failure pydantic would report).
+    void use_declaration_order() noexcept { declaration_order_ = true; }
+    [[nodiscard]] bool declaration_order() const noexcept { return declaration_order_; }
+
     /// True once the whole input was consumed.
     [[nodiscard]] bool at_end() const noexcept { return pos_ == end_; }
 
@@ -126,6 +131,7 @@ private:
     const DecodeLimits* limits_;
     std::size_t owed_ = 0;   ///< bytes still owed to declared, unstarted elements of open containers
     std::size_t depth_ = 0;  ///< arrays/maps open
+    bool declaration_order_ = false;
 };
 
 }  // namespace greenrpc::codec::detail

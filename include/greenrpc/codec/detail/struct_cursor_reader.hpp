@@ -170,6 +170,54 @@ private:
     const PresentFields& present_;
 };
 
+/// The position among the struct's fields of the field named `key`, if any.
+class FieldPositionFinder : public FieldVisitingPacker<FieldPositionFinder> {
+public:
+    explicit FieldPositionFinder(std::string_view key) noexcept : key_(key) {}
+
+    template <typename V>
+    void visit_field(std::string_view name, V&, std::size_t index) {
+        if (!found_ && name == key_) found_ = true, index_ = index;
+    }
+
+    [[nodiscard]] bool found() const noexcept { return found_; }
+    [[nodiscard]] std::size_t index() const noexcept { return index_; }
+
+private:
+    std::string_view key_;
+    bool found_ = false;
+    std::size_t index_ = 0;
+};
+
+/// Decodes each field, in declaration order, from the bytes of its value (`values`, by field
+/// position; null data: absent), so that the first failure met is the one pydantic reports.
+class DeclarationOrderFieldReader : public FieldVisitingPacker<DeclarationOrderFieldReader> {
+public:
+    DeclarationOrderFieldReader(const std::vector<std::string_view>& values, const DecodeLimits& limits) noexcept
+        : values_(values), limits_(limits) {}
+
+    template <typename V>
+    void visit_field(std::string_view name, V& field, std::size_t index) {
+        const std::string_view bytes = values_[index];
+        if (bytes.data() == nullptr) {
+            if constexpr (optional_type<V>) return;
+            throw_missing_field(name, type_name<V>());
+        }
+        MsgpackCursor value(bytes, limits_);
+        value.use_declaration_order();
+        try {
+            read_from_cursor(value, field);
+        } catch (DecodeError& error) {
+            error.prepend_location(field_location(name));
+            throw;
+        }
+    }
+
+private:
+    const std::vector<std::string_view>& values_;
+    const DecodeLimits& limits_;
+};
+
 /// Decodes positional fields from an array of `items` elements.
 class PositionalFieldReader : public FieldVisitingPacker<PositionalFieldReader> {
 public:
@@ -179,9 +227,7 @@ public:
     void visit_field(std::string_view, V& field, std::size_t index) {
         if (index >= items_) {
             if constexpr (optional_type<V>) return;
-            DecodeError error = DecodeError::validation("field required", type_name<V>(), "missing");
-            error.prepend_location(item_location(index));
-            throw error;
+            throw_missing_item(index, type_name<V>());
         }
         read_item(cursor_, index, field);
     }
@@ -207,10 +253,13 @@ struct cursor_reader<T> {
         }
         const msgpack::object header = cursor.next();
         if (probe.shape() == StructShapeProbe::Shape::map) {
-            if (header.type != msgpack::type::MAP) throw_type_mismatch(header, type_name<T>(), type_name<T>());
-            read_named_fields(cursor, header.via.map.size, probe.fields(), out);
+            if (header.type != msgpack::type::MAP) throw_type_mismatch(header, "dict", type_name<T>());
+            if (cursor.declaration_order())
+                read_fields_in_declaration_order(cursor, header.via.map.size, probe.fields(), out);
+            else
+                read_named_fields(cursor, header.via.map.size, probe.fields(), out);
         } else {
-            if (header.type != msgpack::type::ARRAY) throw_type_mismatch(header, type_name<T>(), type_name<T>());
+            if (header.type != msgpack::type::ARRAY) throw_type_mismatch(header, "list", type_name<T>());
             PositionalFieldReader reader(cursor, header.via.array.size);
             std::as_const(out).msgpack_pack(reader);
             for (std::size_t i = probe.fields(); i < header.via.array.size; ++i) (void)cursor.skip_value();
@@ -224,9 +273,7 @@ private:
         for (std::size_t i = 0; i < entries; ++i) {
             const msgpack::object key = cursor.next();
             if (key.type != msgpack::type::STR) {
-                DecodeError error = DecodeError::validation("field names must be strings", "str", received_type_name(key));
-                error.prepend_location(invalid_key_location(key, i));
-                throw error;
+                throw_field_name_not_str(key, i);
             }
             NamedFieldReader reader(cursor, std::string_view(key.via.str.ptr, key.via.str.size), present);
             std::as_const(out).msgpack_pack(reader);
@@ -234,6 +281,22 @@ private:
         }
         MissingFieldCheck check(present);
         std::as_const(out).msgpack_pack(check);
+    }
+
+    // Failures only (the input is known to be well-formed): each field's value is found first
+    // (a repeated key: the last one), then the fields are decoded in the order declared.
+    static void read_fields_in_declaration_order(MsgpackCursor& cursor, std::size_t entries, std::size_t fields, T& out) {
+        std::vector<std::string_view> values(fields);
+        for (std::size_t i = 0; i < entries; ++i) {
+            const msgpack::object key = cursor.next();
+            if (key.type != msgpack::type::STR) throw_field_name_not_str(key, i);
+            FieldPositionFinder finder(std::string_view(key.via.str.ptr, key.via.str.size));
+            std::as_const(out).msgpack_pack(finder);
+            const std::string_view value = cursor.skip_value();
+            if (finder.found()) values[finder.index()] = value;
+        }
+        DeclarationOrderFieldReader reader(values, cursor.limits());
+        std::as_const(out).msgpack_pack(reader);
     }
 };
 

@@ -1,0 +1,63 @@
+#include "greenrpc/rpc/error_line.hpp"
+
+#include "json_text.hpp"
+
+namespace greenrpc {
+
+void append_error_line(std::string& out, const ErrorReport& report) {
+  // The code is one word whatever a handler chose.
+  for (char c : report.code) out += (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) ? '_' : c;
+  if (report.free_text) {
+    if (report.message.empty()) return;
+    out += ' ';
+    for (char c : report.message) out += (c == '\r' || c == '\n') ? ' ' : c;
+    return;
+  }
+  if (report.location) {
+    out += ' ';
+    json_text::append_path(out, *report.location);
+  }
+  if (!report.message.empty()) {
+    out += ' ';
+    json_text::append_string(out, report.message);
+  }
+  if (!report.type.empty()) {
+    out += ' ';
+    json_text::append_string(out, report.type);
+  }
+}
+
+ErrorLine parse_error_line(std::string_view line) {
+  ErrorLine parsed;
+  const std::size_t space = line.find(' ');
+  parsed.code.assign(line.substr(0, space));
+  if (space == std::string_view::npos) {
+    parsed.json = true;  // a bare code: no values
+    return parsed;
+  }
+  parsed.rest.assign(line.substr(space + 1));
+  std::string_view in = parsed.rest;
+  std::size_t pos = 0;
+  bool ok = !in.empty();
+  while (ok && pos < in.size()) {
+    if (in[pos] == '[' && !parsed.location && parsed.strings.empty()) {
+      auto path = json_text::read_path(in, pos);
+      ok = path.has_value();
+      if (ok) parsed.location = std::move(*path);
+    } else {
+      auto s = json_text::read_string(in, pos);
+      ok = s.has_value();
+      if (ok) parsed.strings.push_back(std::move(*s));
+    }
+    if (ok && pos < in.size()) ok = in[pos++] == ' ' && pos < in.size();
+  }
+  if (!ok) {
+    parsed.location.reset();
+    parsed.strings.clear();
+    return parsed;
+  }
+  parsed.json = true;
+  return parsed;
+}
+
+}  // namespace greenrpc
