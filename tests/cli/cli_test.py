@@ -446,6 +446,14 @@ class TestServer(CliTestCase):
         self.assertEqual(code, 0, err)
         self.assertEqual(out.splitlines(), [str(i) for i in range(n)])
 
+    def test_pipe_sends_in_input_order_on_one_connection(self):
+        # incr_counter counts per connection: 1..n only if every call went out on one connection,
+        # in input order.
+        n = 300
+        code, out, err, _ = self.call("--pipe", stdin="incr_counter\n" * n, timeout=60)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out.splitlines(), [str(i) for i in range(1, n + 1)])
+
     def test_pipe_timeouts_are_exit_3(self):
         # The server runs one connection's requests in order: pipelined behind the slow call,
         # the quick one's deadline passes too.
