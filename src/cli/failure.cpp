@@ -1,8 +1,10 @@
 #include "failure.hpp"
 
 #include <exception>
+#include <iterator>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "greenrpc/client/client.hpp"
 #include "greenrpc/client/errors.hpp"
