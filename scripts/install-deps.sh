@@ -8,6 +8,7 @@ packages=(
   g++ make pkg-config meson ninja-build
   libboost-fiber-dev libboost-context-dev libmsgpack-cxx-dev libssl-dev libgtest-dev
   libsqlite3-dev
+  nlohmann-json3-dev libcli11-dev
   redis-tools redis-server python3 python3-redis python3-msgpack python3-pydantic python3-aioredis
   openssl
   prometheus
