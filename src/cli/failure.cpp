@@ -11,6 +11,7 @@
 #include "greenrpc/net/errors.hpp"
 #include "greenrpc/rpc/command_error.hpp"
 #include "greenrpc/rpc/error_codes.hpp"
+#include "greenrpc/rpc/error_line.hpp"
 #include "greenrpc/runtime/errors.hpp"
 #include "greenrpc/tls/tls_error.hpp"
 
@@ -18,11 +19,18 @@ namespace greenrpc::cli {
 
 namespace {
 
-// An error reply with its code, for the codes whose built-in exception types drop it.
+// An error reply with its code, for the codes whose built-in exception types drop it. These codes'
+// lines are always "<code> <message as a JSON string>": what() writes it back the same way.
+std::string json_layout_line(std::string_view code, const std::string& message) {
+  std::string line;
+  append_error_line(line, ErrorReport{code, message});
+  return line;
+}
+
 class ErrorReplyLine : public Error {
  public:
   ErrorReplyLine(std::string_view code, const std::string& message)
-      : Error(std::string(code) + (message.empty() ? "" : " " + message)), code_(code) {}
+      : Error(json_layout_line(code, message)), code_(code) {}
   const std::string& code() const noexcept { return code_; }
 
  private:
@@ -44,8 +52,6 @@ void map_kept_codes(Client& client, std::index_sequence<I...>) {
   (client.map_error<KeptCode<I>>(std::string(kCodesKept[I])), ...);
 }
 
-std::string line_of(const RemoteError& e) { return e.code() + (e.message().empty() ? "" : " " + e.message()); }
-
 Failure server_line(std::string line, int exit_code = kServerError) { return {exit_code, std::move(line), true}; }
 Failure local(int exit_code, std::string text) { return {exit_code, std::move(text), false}; }
 
@@ -61,7 +67,7 @@ Failure failure_of_current_exception() {
     const bool timeout = e.code() == error_code::deadline_exceeded;
     return server_line(e.what(), timeout ? kNoReply : kServerError);
   } catch (const RemoteError& e) {
-    return server_line(line_of(e));
+    return server_line(e.line());
   } catch (const TlsError& e) {
     // A file that cannot be loaded is the caller's mistake; a refused handshake is not.
     if (e.reason() == TlsError::Reason::configuration) return local(kUsageError, std::string("TLS: ") + e.what());

@@ -17,18 +17,19 @@ void throw_remote_error(const std::string& line, const ErrorMap* errors) {
     auto it = errors->find(code);
     if (it != errors->end()) it->second(code, message);  // throws the user's type
   }
-  if (code == error_code::permission_denied) throw PermissionDeniedError(std::move(code), std::move(message));
+  if (code == error_code::permission_denied) throw PermissionDeniedError(std::move(code), std::move(message), line);
   if (code == error_code::validation_error || code == error_code::invalid_msgpack) {
     // Tino's layout: location, msg, then (validation only) type.
     std::string type = parsed.strings.size() > 1 ? std::move(parsed.strings[1]) : std::string();
-    throw ValidationError(std::move(code), std::move(message), parsed.location.value_or(ErrorPath{}), std::move(type));
+    throw ValidationError(std::move(code), std::move(message), parsed.location.value_or(ErrorPath{}), std::move(type),
+                          line);
   }
-  if (code == error_code::invalid_command) throw UnknownCommandError(std::move(code), std::move(message));
-  if (code == error_code::num_arg_mismatch) throw ArgumentCountError(std::move(code), std::move(message));
+  if (code == error_code::invalid_command) throw UnknownCommandError(std::move(code), std::move(message), line);
+  if (code == error_code::num_arg_mismatch) throw ArgumentCountError(std::move(code), std::move(message), line);
   if (code == error_code::rpc_error) throw RpcError(message);
   if (code == error_code::auth_error) throw AuthError("server refused the request: " + message);
   if (code == error_code::deadline_exceeded) throw DeadlineExceededError(message);
-  throw RemoteError(std::move(code), std::move(message));
+  throw RemoteError(std::move(code), std::move(message), line);
 }
 
 const protocol::RespValue& await_reply(PendingCall& call) {

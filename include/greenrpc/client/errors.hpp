@@ -11,17 +11,24 @@ namespace greenrpc {
 // The server answered with an error reply. code() is its first word; message() what a person
 // reads: the first JSON string after the code in Tino's layout (UNEXPECTED_ERROR "division by
 // zero" gives "division by zero"), or the free text of Redis-style lines (ERR ..., INVALID_COMMAND
-// <name>); empty for a bare code (NUM_ARG_MISMATCH, PERMISSION_DENIED).
+// <name>); empty for a bare code (NUM_ARG_MISMATCH, PERMISSION_DENIED). line() is the reply's
+// text exactly as the server sent it (without '-' and CRLF), for tools that show it whole.
 class RemoteError : public Error {
  public:
-  RemoteError(std::string code, std::string message)
-      : Error(code + (message.empty() ? "" : " " + message)), code_(std::move(code)), message_(std::move(message)) {}
+  RemoteError(std::string code, std::string message, std::string line = {})
+      : Error(code + (message.empty() ? "" : " " + message)),
+        code_(std::move(code)),
+        message_(std::move(message)),
+        line_(std::move(line)) {}
   const std::string& code() const noexcept { return code_; }
   const std::string& message() const noexcept { return message_; }
+  // As sent; for an error built without one (a user's mapped type), "<code> <message>".
+  std::string line() const { return line_.empty() ? what() : line_; }
 
  private:
   std::string code_;
   std::string message_;
+  std::string line_;
 };
 
 // PERMISSION_DENIED: AUTH failed, or the command requires an authenticated connection.
@@ -38,8 +45,10 @@ class PermissionDeniedError : public RemoteError {
 //   type(): pydantic 1's error type ("type_error.integer"); empty for INVALID_MSGPACK.
 class ValidationError : public RemoteError {
  public:
-  ValidationError(std::string code, std::string message, ErrorPath location, std::string type)
-      : RemoteError(std::move(code), std::move(message)), location_(std::move(location)), type_(std::move(type)) {}
+  ValidationError(std::string code, std::string message, ErrorPath location, std::string type, std::string line = {})
+      : RemoteError(std::move(code), std::move(message), std::move(line)),
+        location_(std::move(location)),
+        type_(std::move(type)) {}
   const ErrorPath& location() const noexcept { return location_; }
   const std::string& type() const noexcept { return type_; }
 
