@@ -1,5 +1,5 @@
 #pragma once
-// Errors that travel as an error reply "-<CODE> <message as a JSON string>" (docs/protocol.md §5).
+// Errors that travel as an error reply "-<CODE> <message as a JSON string>" (docs/protocol.md §3).
 // A handler throws one to choose the code; any other exception becomes
 // UNEXPECTED_ERROR "<what()>", as Tino answers. The connection stays open. A
 // client can map a code back to the same C++ type (Client::map_error), so a remote error rethrows

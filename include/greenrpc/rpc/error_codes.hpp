@@ -1,16 +1,17 @@
 #pragma once
-// The first word of every greenrpc error reply (wire-compatible with Tino). See docs/protocol.md.
+// The first word of every greenrpc error reply (Tino's; what follows is JSON values, rpc/error_line.hpp).
+// See docs/protocol.md §3.
 #include <string_view>
 
 namespace greenrpc::error_code {
 
-inline constexpr std::string_view invalid_command = "INVALID_COMMAND";      // INVALID_COMMAND <name>
-inline constexpr std::string_view num_arg_mismatch = "NUM_ARG_MISMATCH";    // NUM_ARG_MISMATCH <text>
-inline constexpr std::string_view invalid_msgpack = "INVALID_MSGPACK";      // INVALID_MSGPACK <loc> <msg>
-inline constexpr std::string_view validation_error = "VALIDATION_ERROR";    // VALIDATION_ERROR <loc> <msg> <type>
-inline constexpr std::string_view permission_denied = "PERMISSION_DENIED";  // PERMISSION_DENIED <text>
-inline constexpr std::string_view unexpected_error = "UNEXPECTED_ERROR";    // UNEXPECTED_ERROR <msg>
-inline constexpr std::string_view generic = "ERR";                          // Redis-style errors of built-ins
+inline constexpr std::string_view invalid_command = "INVALID_COMMAND";      // INVALID_COMMAND <name as sent>
+inline constexpr std::string_view num_arg_mismatch = "NUM_ARG_MISMATCH";    // NUM_ARG_MISMATCH (bare)
+inline constexpr std::string_view invalid_msgpack = "INVALID_MSGPACK";      // INVALID_MSGPACK <loc> "invalid msgpack"
+inline constexpr std::string_view validation_error = "VALIDATION_ERROR";    // VALIDATION_ERROR <loc> <msg> <type> (pydantic 1)
+inline constexpr std::string_view permission_denied = "PERMISSION_DENIED";  // PERMISSION_DENIED (bare)
+inline constexpr std::string_view unexpected_error = "UNEXPECTED_ERROR";    // UNEXPECTED_ERROR "<what()>"
+inline constexpr std::string_view generic = "ERR";                          // built-ins imitating Redis: free text
 
 inline constexpr std::string_view auth_error = "AUTH_ERROR";                // signing: missing, wrong, replayed
 inline constexpr std::string_view deadline_exceeded = "DEADLINE_EXCEEDED";  // the caller's deadline passed

@@ -5,7 +5,7 @@
 //   INVALID_MSGPACK ["command", "a"] "invalid msgpack"
 //   DEADLINE_EXCEEDED "the caller's deadline passed before the command ran"
 //   NUM_ARG_MISMATCH
-// except free-text reports (ERR ..., INVALID_COMMAND <name>). docs/protocol.md §5.
+// except free-text reports (ERR ..., INVALID_COMMAND <name>). docs/protocol.md §3.
 #include <cstddef>
 #include <optional>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 // What went wrong with a request, as the dispatcher, handlers and built-ins hand it to a
-// ReplyEncoder: no wire bytes here (a RESP encoder writes Tino's error line, docs/protocol.md §5;
+// ReplyEncoder: no wire bytes here (a RESP encoder writes Tino's error line, docs/protocol.md §3;
 // another wire writes its own).
 #include <cstdint>
 #include <string>
