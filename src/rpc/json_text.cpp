@@ -123,8 +123,18 @@ std::optional<std::string> read_string(std::string_view in, std::size_t& pos) {
   ++pos;
   std::string out;
   while (pos < in.size()) {
-    const char c = in[pos++];
-    if (c == '"') return out;
+    const char c = in[pos];
+    if (c == '"') {
+      ++pos;
+      return out;
+    }
+    if (static_cast<unsigned char>(c) >= 0x80) {  // raw UTF-8 (not what we write): kept if valid, else U+FFFD
+      const auto [cp, length] = decode_utf8(in, pos);
+      append_utf8(out, cp);
+      pos += length;
+      continue;
+    }
+    ++pos;
     if (c != '\\') {
       out += c;
       continue;

@@ -17,6 +17,7 @@ void append_string(std::string& out, std::string_view text);
 void append_path(std::string& out, const ErrorPath& path);
 
 // Reads one value at `pos` of `in`, advancing `pos` past it. nullopt: not such a value (pos unspecified).
+// Strings read are valid UTF-8: raw bytes that are not, and lone surrogate escapes, become U+FFFD.
 std::optional<std::string> read_string(std::string_view in, std::size_t& pos);
 std::optional<std::int64_t> read_integer(std::string_view in, std::size_t& pos);
 std::optional<ErrorPath> read_path(std::string_view in, std::size_t& pos);
