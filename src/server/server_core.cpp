@@ -38,6 +38,14 @@ ServerCore::ServerCore(std::shared_ptr<const AppDefinition> app, ServerOptions o
     route.index = command_labels_.size();
     command_labels_.push_back(route.command ? route.command->info->name : name);
   }
+  if (app_->message_handler) {
+    // Its own label, which no command may share (two series would carry one name).
+    if (routes_.contains(kMessageHandlerName))
+      throw std::invalid_argument("greenrpc: a command named '" + std::string(kMessageHandlerName) +
+                                  "' clashes with the message handler's name");
+    message_route_ = Route{&*app_->message_handler, nullptr, command_labels_.size()};
+    command_labels_.emplace_back(kMessageHandlerName);
+  }
   command_labels_.push_back("(unknown)");  // every name not registered, one label value
 }
 
