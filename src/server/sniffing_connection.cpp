@@ -134,6 +134,12 @@ RunResult SniffingConnection::run(const Wakeup& wakeup) noexcept {
       return RunResult::closed;
     }
     handshaken_ = true;
+    // A TLS client may open its connection long before its first request (a pool): until its
+    // first bytes it waits without a fiber, as it did before the handshake. (TCP came here
+    // because bytes arrived.)
+    if (wakeup.ready && stream_->tls_info() && !draining_ && !cut_ && worker_.core().options().release_idle_fibers &&
+        stream_->notify_readable(deadline_, wakeup.ready, wakeup.arg))
+      return RunResult::dormant;
   }
   const ProtocolFactory* protocol = nullptr;
   std::string failure;  // recorded in catch blocks, logged after them

@@ -144,4 +144,29 @@ TEST(TlsArrpc, AStalledHandshakeIsClosedAtTheHandshakeTimeout) {
   EXPECT_EQ(std::get<1>(fine.call(kHello)), "TLSv1.3");
 }
 
+// A TLS connection that completed its handshake and sent nothing yet (a pooled client's) holds
+// no fiber, as a plaintext one does: the sniffer inside TLS waits for its first bytes dormant,
+// and then serves them. Breaks when the sniffer parks in a read after the handshake.
+TEST(TlsArrpc, HandshakenButSilentConnectionsHoldNoFiber) {
+  greenrpc::App app = echo_app();
+  greenrpc::ServerOptions o = tls_server();
+  o.idle_fiber_linger = 0ms;
+  greenrpc::Server server = app.start_background(o);
+  std::vector<std::unique_ptr<TlsArrpc>> silent;
+  for (int i = 0; i < 10; ++i) {
+    silent.push_back(std::make_unique<TlsArrpc>(server.port()));
+    ASSERT_EQ(silent.back()->handshake(), "");
+  }
+  RawTlsClient info(server.port(), certs().pem("ca"));
+  ASSERT_EQ(info.handshake(), "");
+  auto dormant = [&] {
+    const std::string text = info.call("*1\r\n$4\r\nINFO\r\n");
+    const auto at = text.find("greenrpc_dormant_clients:");
+    return at == std::string::npos ? -1 : std::atoi(text.c_str() + at + 25);
+  };
+  EXPECT_TRUE(wait_until([&] { return dormant() >= 10; }, 3s)) << dormant();
+  // Woken by their first message, over TLS, each is served.
+  for (auto& c : silent) EXPECT_EQ(c->call(kHello), std::make_tuple(kHello, std::string("TLSv1.3")));
+}
+
 }  // namespace
