@@ -157,7 +157,7 @@ AfterReply Dispatcher::dispatch(const DecodedRequest& request, ReplyEncoder& rep
 AfterReply Dispatcher::dispatch_unmeasured(const DecodedRequest& request, ReplyEncoder& reply) {
   count_command();
   const envelope::Header* header = request.envelope;
-  if (!header || !header->tag) return run(request, /*signed_request=*/false, reply);
+  if (!header || !header->tag) return run(request, /*signed_request=*/request.wire_signed, reply);
   // Refusals of signed requests are not signed: the peer is not authenticated.
   const HmacKey* key = verify(request, reply);
   if (!key) return AfterReply::keep_open;
@@ -168,6 +168,18 @@ AfterReply Dispatcher::dispatch_unmeasured(const DecodedRequest& request, ReplyE
   Tag tag = envelope::reply_tag(*key, connection_.nonce, header->seq, reply.signed_element());
   reply.end_signed(tag);
   return after;
+}
+
+AfterReply Dispatcher::refuse_signature(const DecodedRequest& request, std::string_view message, ReplyEncoder& reply) {
+  reply.clear_outcome();
+  const Route* route = request.to_message_handler ? core_.message_route() : nullptr;
+  command_index_ = route ? route->index : core_.unknown_command_index();
+  const std::size_t reply_before = reply.bytes_encoded();
+  count_command();
+  signature_refused_ = true;
+  reply.error(error_code::auth_error, message);
+  measure(reply, request.arrived, bytes_of(request.elements), reply_before);
+  return AfterReply::keep_open;
 }
 
 void Dispatcher::cancel_running() {
@@ -189,18 +201,26 @@ AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, R
     reply.error(error_code::shutting_down, "the server is stopping: this request did not run");
     return AfterReply::keep_open;
   }
-  std::string_view name = elements[0];
-  char lower[kMaxCommandName];
   const Route* route = nullptr;
-  if (name.size() <= kMaxCommandName) {
-    std::transform(name.begin(), name.end(), lower,
-                   [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
-    route = core_.route(std::string_view(lower, name.size()));
-  }
-  if (!route) {
-    // Tino's layout: the name as sent, not JSON (cut to 256 bytes; CR/LF become spaces).
-    reply.error(ErrorReport{.code = error_code::invalid_command, .message = name.substr(0, 256), .free_text = true});
-    return AfterReply::keep_open;
+  if (request.to_message_handler) {
+    route = core_.message_route();
+    if (!route) {
+      reply.error(error_code::invalid_command, "this server has no message handler");
+      return AfterReply::keep_open;
+    }
+  } else {
+    std::string_view name = elements[0];
+    char lower[kMaxCommandName];
+    if (name.size() <= kMaxCommandName) {
+      std::transform(name.begin(), name.end(), lower,
+                     [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
+      route = core_.route(std::string_view(lower, name.size()));
+    }
+    if (!route) {
+      // Tino's layout: the name as sent, not JSON (cut to 256 bytes; CR/LF become spaces).
+      reply.error(ErrorReport{.code = error_code::invalid_command, .message = name.substr(0, 256), .free_text = true});
+      return AfterReply::keep_open;
+    }
   }
   command_index_ = route->index;
   if (route->builtin) {
@@ -221,7 +241,8 @@ AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, R
   RequestContext context(connection_.id, connection_.peer, route->command->info->name, connection_.worker,
                          connection_.tls);
   context.set_deadline(deadline);
-  HandlerCall call{elements.subspan(1), connection_, context, core_.options().decode_limits, scratch_, reply};
+  const auto args = request.to_message_handler ? elements : elements.subspan(1);
+  HandlerCall call{args, connection_, context, core_.options().decode_limits, scratch_, reply};
   // The handler's waits, the calls it makes, the fibers it spawns and its run_blocking jobs
   // inherit the deadline and end with the token.
   if (token_->cancelled()) token_ = CancelToken::create();

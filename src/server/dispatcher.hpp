@@ -39,6 +39,10 @@ class Dispatcher {
   AfterReply dispatch_elements(std::span<const std::string_view> elements, Clock::time_point arrived,
                                ReplyEncoder& reply);
   AfterReply dispatch(const DecodedRequest& request, ReplyEncoder& reply);
+  // A request whose wire-level signature (arrpc's) is missing, wrong, or refused by policy:
+  // answered AUTH_ERROR `message` without running, and counted like any dispatched request (its
+  // metrics, the request's debug line, the rate-limited "signed request refused" warning).
+  AfterReply refuse_signature(const DecodedRequest& request, std::string_view message, ReplyEncoder& reply);
   WorkerMetrics& metrics() noexcept { return metrics_; }
 
   // The server is stopping: from now on every request is answered SHUTTING_DOWN without running

@@ -1,5 +1,6 @@
 #include "server_core.hpp"
 
+#include "arrpc_protocol.hpp"
 #include "builtin_commands.hpp"
 #include "greenrpc/tls/tls_error.hpp"
 #include "greenrpc/runtime/log.hpp"
@@ -37,6 +38,14 @@ ServerCore::ServerCore(std::shared_ptr<const AppDefinition> app, ServerOptions o
   for (auto& [name, route] : routes_) {
     route.index = command_labels_.size();
     command_labels_.push_back(route.command ? route.command->info->name : name);
+  }
+  if (app_->message_handler) {
+    // Its own label, which no command may share (two series would carry one name).
+    if (routes_.contains(kMessageHandlerName))
+      throw std::invalid_argument("greenrpc: a command named '" + std::string(kMessageHandlerName) +
+                                  "' clashes with the message handler's name");
+    message_route_ = Route{&*app_->message_handler, nullptr, command_labels_.size()};
+    command_labels_.emplace_back(kMessageHandlerName);
   }
   command_labels_.push_back("(unknown)");  // every name not registered, one label value
 }
@@ -130,23 +139,34 @@ const Route* ServerCore::route(std::string_view lower_name) const {
 }
 
 void ServerCore::start() {
-  auto resp = std::make_shared<RespProtocol>();
-  if (!tls_) return start({ListenerSpec{options_.host, options_.port, resp}});
-  std::shared_ptr<const ProtocolFactory> secure = std::make_shared<TlsProtocol>(resp, tls_);
+  using Protocols = std::vector<std::shared_ptr<const ProtocolFactory>>;
+  // Until its first byte chooses, a connection is idle like any other (a pooled client may open
+  // it long before its first command); a protocol's own deadlines count from the choice.
+  const auto first_byte_wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+      options_.idle_timeout.count() > 0 ? options_.idle_timeout : std::chrono::hours(24 * 365));
+  // RESP, and with a message handler arrpc beside it: the first byte chooses ('*' or text is
+  // RESP; a msgpack value's first byte from 0x80 is arrpc). RESP first: the port's refusals are
+  // its own.
+  Protocols plain_protocols{std::make_shared<RespProtocol>()};
+  if (message_route_) plain_protocols.push_back(std::make_shared<ArrpcProtocol>());
+  std::shared_ptr<const ProtocolFactory> plain = plain_protocols.front();
+  if (plain_protocols.size() > 1) plain = std::make_shared<SniffingProtocol>(plain_protocols, first_byte_wait);
+  if (!tls_) return start({ListenerSpec{options_.host, options_.port, plain}});
+  // Inside TLS the same choice, on the first decrypted bytes.
+  std::shared_ptr<const ProtocolFactory> secure = std::make_shared<TlsProtocol>(plain, tls_);
   if (options_.tls.accept_plaintext) {
-    // One port, the first byte chooses: 0x16 opens a TLS record. Until that byte a connection is
-    // idle like any plaintext one (a pooled client may open it long before its first command);
-    // the handshake deadline counts from the choice.
-    const auto first_byte_wait = options_.idle_timeout.count() > 0 ? options_.idle_timeout : std::chrono::hours(24 * 365);
-    secure = std::make_shared<SniffingProtocol>(std::vector<std::shared_ptr<const ProtocolFactory>>{secure, resp},
-                                                std::chrono::duration_cast<std::chrono::milliseconds>(first_byte_wait));
+    // One port, the first byte chooses: 0x16 opens a TLS record; the handshake deadline counts
+    // from the choice.
+    Protocols all{secure};
+    all.insert(all.end(), plain_protocols.begin(), plain_protocols.end());
+    secure = std::make_shared<SniffingProtocol>(std::move(all), first_byte_wait);
   }
   if (!options_.tls.port) {
     tls_listener_ = 0;
     return start({ListenerSpec{options_.host, options_.port, secure}});
   }
   tls_listener_ = 1;  // Redis's model: `port` plaintext, tls.port TLS
-  start({ListenerSpec{options_.host, options_.port, resp}, ListenerSpec{options_.host, *options_.tls.port, secure}});
+  start({ListenerSpec{options_.host, options_.port, plain}, ListenerSpec{options_.host, *options_.tls.port, secure}});
 }
 
 void ServerCore::reload_tls() {

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <string>
 #include <unordered_map>
@@ -68,6 +69,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 
   // `lower_name` must be lower-case; nullptr when unknown.
   const Route* route(std::string_view lower_name) const;
+  // The App's message handler (arrpc clients); nullptr when it has none.
+  const Route* message_route() const noexcept { return message_route_ ? &*message_route_ : nullptr; }
 
   const AppDefinition& app() const noexcept { return *app_; }
   // Accepted signing keys, current first; empty when signing is off.
@@ -113,6 +116,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::shared_ptr<const AppDefinition> app_;
   ServerOptions options_;
   std::unordered_map<std::string, Route, TransparentStringHash, std::equal_to<>> routes_;
+  std::optional<Route> message_route_;
   std::vector<std::string> command_labels_;  // by Route::index, "unknown" last
   OutcomeTable outcomes_;
   std::vector<HmacKey> keys_;

@@ -3,6 +3,7 @@
 #include "greenrpc/runtime/errors.hpp"
 #include "greenrpc/net/prefixed_byte_stream.hpp"
 #include "server_core.hpp"
+#include "server_handshake.hpp"
 #include "sniffing_protocol.hpp"
 #include "worker.hpp"
 
@@ -117,6 +118,29 @@ const ProtocolFactory* SniffingConnection::sniff() {
 
 RunResult SniffingConnection::run(const Wakeup& wakeup) noexcept {
   if (chosen_) return chosen_->run(wakeup);  // woken from dormancy
+  if (!handshaken_) {
+    // Inside TLS the first bytes to sniff are decrypted ones: the handshake first (a no-op for
+    // TCP), bounded by the stream's handshake deadline; the chosen protocol's own call then
+    // returns at once. A drain ends it like an idle read.
+    HandshakeResult shake{false, "server stopping"};
+    if (!draining_ && !cut_) {
+      idle_ = true;
+      shake = server_handshake(*stream_, deadline_, worker_.metrics, id_);
+      idle_ = false;
+    }
+    if (!shake.done) {
+      close_reason_ = std::move(shake.close_reason);
+      stream_->close();
+      return RunResult::closed;
+    }
+    handshaken_ = true;
+    // A TLS client may open its connection long before its first request (a pool): until its
+    // first bytes it waits without a fiber, as it did before the handshake. (TCP came here
+    // because bytes arrived.)
+    if (wakeup.ready && stream_->tls_info() && !draining_ && !cut_ && worker_.core().options().release_idle_fibers &&
+        stream_->notify_readable(deadline_, wakeup.ready, wakeup.arg))
+      return RunResult::dormant;
+  }
   const ProtocolFactory* protocol = nullptr;
   std::string failure;  // recorded in catch blocks, logged after them
   try {

@@ -1,7 +1,8 @@
 #pragma once
-// A connection whose protocol is not known yet (SniffingProtocol): reads the first bytes, asks
-// the protocols, then runs the chosen one's handler on the same stream, the bytes already read
-// first (PrefixedByteStream). drain() and cut() reach whichever stage it is in.
+// A connection whose protocol is not known yet (SniffingProtocol): runs the stream's handshake
+// (inside TLS; nothing for TCP), reads the first bytes, asks the protocols, then runs the chosen
+// one's handler on the same stream, the bytes already read first (PrefixedByteStream). drain()
+// and cut() reach whichever stage it is in.
 #include <memory>
 #include <cstdint>
 #include <string>
@@ -53,7 +54,8 @@ class SniffingConnection final : public ProtocolHandler {
   std::unique_ptr<ProtocolHandler> chosen_;  // once a protocol is chosen
   std::string_view chosen_name_;             // its name (the factory outlives the connection)
   std::string close_reason_;                 // none chosen: why
-  bool idle_ = false;  // parked in read with nothing read yet
+  bool handshaken_ = false;  // the stream's own handshake (TLS: this sniffer runs inside it)
+  bool idle_ = false;  // parked in the handshake, or in read with nothing read yet
   bool draining_ = false;
   bool cut_ = false;
 };

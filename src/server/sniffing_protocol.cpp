@@ -36,4 +36,8 @@ const ProtocolFactory* SniffingProtocol::choose(std::span<const char> first_byte
 
 std::string_view SniffingProtocol::refusal() const noexcept { return protocols_.front()->refusal(); }
 
+std::string_view SniffingProtocol::tls_required_refusal() const noexcept {
+  return protocols_.front()->tls_required_refusal();
+}
+
 }  // namespace greenrpc

@@ -260,6 +260,8 @@ std::exception_ptr TlsStream::failure_for(int ssl_error, const char* op) {
 
 void TlsStream::handshake(Deadline deadline) {
   if (cancelled_) throw CancelledError("handshake on a cancelled stream (" + peer().to_string() + ")");
+  // Done already (a connection that sniffed its first decrypted bytes hands the stream on).
+  if (handshaken_) return;
   deadline = earliest(deadline, handshake_deadline_);
   transport_->handshake(deadline);
   const bool server = context_->is_server();

@@ -31,12 +31,14 @@ def unpack(data):
 # --------------------------------------------------------------------------------------------
 
 class ServerProcess:
-    """One test_server on an OS-chosen port; stop() returns its exit status."""
+    """One test_server (or `executable`, taking the same --host/--port and printing the same PORT
+    line) on an OS-chosen port; stop() returns its exit status."""
 
-    def __init__(self, *args, start_timeout=10.0):
-        if not SERVER or not os.path.exists(SERVER):
-            raise RuntimeError("GREENRPC_TEST_SERVER does not name the test_server executable: %r" % SERVER)
-        self.args = [SERVER, "--host", HOST, "--port", "0", *[str(a) for a in args]]
+    def __init__(self, *args, start_timeout=10.0, executable=None):
+        executable = executable or SERVER
+        if not executable or not os.path.exists(executable):
+            raise RuntimeError("no server executable %r (GREENRPC_TEST_SERVER names test_server)" % executable)
+        self.args = [executable, "--host", HOST, "--port", "0", *[str(a) for a in args]]
         self.stderr = tempfile.TemporaryFile()
         self._stderr_text = None
         # stdin is a pipe: if this process dies, the server sees EOF and exits by itself.
@@ -144,13 +146,16 @@ class ServerProcess:
 
 
 class ServerTestCase(unittest.TestCase):
-    """Starts a fresh test_server per test; tearDown requires it alive and cleanly stoppable."""
+    """Starts a fresh test_server (or `executable`) per test; tearDown requires it alive and
+    cleanly stoppable (within ServerProcess.stop's bound, writing `stopped_line` on stderr)."""
 
     server_args = ()
+    executable = None  # None: test_server
+    stopped_line = "STOPPED"
 
     def setUp(self):
         self._closers = []
-        self.server = ServerProcess(*self.server_args)
+        self.server = ServerProcess(*self.server_args, executable=self.executable)
         self.port = self.server.port
 
     def tearDown(self):
@@ -164,7 +169,7 @@ class ServerTestCase(unittest.TestCase):
         stderr = self.server.stderr_text()
         self.assertFalse(crashed, "test_server died during the test (status %s); stderr:\n%s" % (status, stderr))
         self.assertEqual(status, 0, "test_server did not stop cleanly on SIGTERM; stderr:\n%s" % stderr)
-        self.assertIn("STOPPED", stderr)
+        self.assertIn(self.stopped_line, stderr)
 
     # Clients closed in tearDown.
     def raw(self, timeout=5.0, port=None):

@@ -56,7 +56,9 @@ class ByteStream {
 
   // Runs the stream's own setup (TLS: the TLS handshake) after the transport connected or was
   // accepted; a no-op that never parks for TCP. `deadline` bounds the whole handshake.
-  // Call once, before any read or write. Throws TimeoutError, CancelledError or IoError.
+  // Call before any read or write; once it completed, a further call returns at once (a server
+  // connection that sniffed the first decrypted bytes hands the stream on to the protocol
+  // chosen). Throws TimeoutError, CancelledError or IoError.
   virtual void handshake(Deadline deadline) = 0;
 
   // Reads at most buf.size() (> 0) bytes; returns 0 at end of stream, for an orderly close and for a cut

@@ -17,6 +17,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "greenrpc/codec/object_handle_reader.hpp"
 #include "greenrpc/rpc/command.hpp"
 #include "greenrpc/server/command_registry.hpp"
 #include "greenrpc/server/handler.hpp"
@@ -35,6 +36,9 @@ struct AuthParameter {
   bool required = false;                       // AuthRequired<T> (else Auth<T>)
 };
 
+// The message handler's name in metrics (the `command` label), logs and error locations.
+inline constexpr std::string_view kMessageHandlerName = "arrpc.message";
+
 // Everything a running server needs from its App (shared, immutable once started).
 struct AppDefinition {
   CommandRegistry registry;
@@ -42,6 +46,8 @@ struct AppDefinition {
   std::function<std::any(const RequestContext& context, std::string_view user, std::string_view password)> authenticate;
   const std::type_info* auth_value_type = nullptr;  // what `authenticate` returns; null when unset
   std::vector<AuthParameter> auth_parameters;       // of every registered command
+  // App::message_handler's (arrpc clients): named kMessageHandlerName; unset: arrpc is not served.
+  std::optional<RegisteredCommand> message_handler;
   std::function<MoveOnlyAny()> make_state;
   std::vector<std::function<void()>> on_startup;
   std::vector<std::function<void()>> on_shutdown;
@@ -85,6 +91,21 @@ class App {
   App& command(std::string_view name, R (C::*method)(A...) const, const C* object) {
     return command(name, [object, method](A... a) -> R { return (object->*method)(std::forward<A>(a)...); });
   }
+
+  // arrpc's handler (adrianchifor/arrpc 0.5.0's `handler(message)`): `fn` answers every message
+  // of an arrpc client — bare msgpack over TCP or TLS, on the same port as RESP, the connection's
+  // first byte choosing (docs/protocol.md, "arrpc wire"). Without a message handler the server
+  // speaks RESP only. `fn` takes the message as a msgpack::object (by value or const&: it, and
+  // what it points into, live for the call) or as any type the codec decodes (a
+  // MSGPACK_DEFINE_MAP model: a message that does not fit is answered arrpc's RpcException with
+  // the validation error); it may also take the special parameters RequestContext& and
+  // ConnState<T> (not Auth<T>: arrpc has no AUTH). Its result is encoded as the reply.
+  // greenrpc::RpcError reaches the client as arrpc's RpcException with its text, and so does any
+  // other exception (arrpc's server would drop the connection; greenrpc answers and keeps it).
+  // Cancellation on stop, in-flight counts, metrics and logs apply as to a command named
+  // "arrpc.message" (arrpc carries no deadline). Once per App (std::logic_error otherwise).
+  template <class F>
+  App& message_handler(F fn);
 
   // The auth function: `fn(password)`, `fn(user, password)` or `fn(context, user, password)` (a
   // `const RequestContext&` first: the peer, and under mutual TLS its certificate, to authorise
@@ -153,9 +174,10 @@ std::vector<AuthParameter> auth_parameters_of(const std::string& command) {
 }
 }  // namespace detail
 
-template <class F>
-App& App::command(std::string_view name, std::vector<std::string> arg_names, CommandTraits traits, F fn) {
-  using Bound = detail::BoundHandler<F>;
+namespace detail {
+// What the registry and COMMAND DOCS know of a handler bound as `Bound` under `name`.
+template <class Bound>
+std::shared_ptr<CommandInfo> command_info(std::string_view name) {
   auto info = std::make_shared<CommandInfo>();
   info->name = std::string(name);
   info->arg_types = Bound::wire_type_names();
@@ -164,6 +186,14 @@ App& App::command(std::string_view name, std::vector<std::string> arg_names, Com
   else
     info->result_type = std::string(codec::type_name<std::remove_cvref_t<typename Bound::result_type>>());
   info->arity = Bound::wire_arity;
+  return info;
+}
+}  // namespace detail
+
+template <class F>
+App& App::command(std::string_view name, std::vector<std::string> arg_names, CommandTraits traits, F fn) {
+  using Bound = detail::BoundHandler<F>;
+  std::shared_ptr<CommandInfo> info = detail::command_info<Bound>(name);
   info->traits = std::move(traits);
   if (!arg_names.empty() && arg_names.size() != info->arity)
     throw std::invalid_argument("greenrpc: command '" + info->name + "' has " + std::to_string(info->arity) +
@@ -212,6 +242,47 @@ App& App::command(const Command<R(A...)>& decl, F fn) {
   static_assert(std::is_convertible_v<typename Traits::result_type, R>,
                 "the handler's result must convert to the Command declaration's result");
   return command(decl.name(), decl.arg_names(), decl.traits(), std::move(fn));
+}
+
+namespace detail {
+// A message handler's msgpack::object parameter is decoded as an owning msgpack::object_handle.
+template <class A>
+using message_param_t =
+    std::conditional_t<std::is_same_v<std::remove_cvref_t<A>, msgpack::object>, msgpack::object_handle, A>;
+template <class A, class P>
+decltype(auto) message_arg(P& parameter) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<A>, msgpack::object>) {
+    static_assert(!std::is_lvalue_reference_v<A> || std::is_const_v<std::remove_reference_t<A>>,
+                  "a message handler takes its msgpack::object by value or const&");
+    return parameter.get();
+  } else {
+    return std::forward<A>(parameter);
+  }
+}
+template <class... A>
+constexpr bool any_auth_arg(std::tuple<A...>*) {
+  return (false || ... || is_auth_arg_v<A>);
+}
+// `fn` with its msgpack::object parameters taken as object_handles (the codec decodes those).
+template <class F, class... A>
+auto adapt_message_handler(F fn, std::tuple<A...>*) {
+  using R = typename codec::function_traits<F>::result_type;
+  return [fn = std::move(fn)](message_param_t<A>... args) mutable -> R { return fn(message_arg<A>(args)...); };
+}
+}  // namespace detail
+
+template <class F>
+App& App::message_handler(F fn) {
+  using Raw = typename codec::function_traits<F>::raw_args;
+  auto adapted = detail::adapt_message_handler(std::move(fn), static_cast<Raw*>(nullptr));
+  using Bound = detail::BoundHandler<decltype(adapted)>;
+  static_assert(Bound::wire_arity == 1, "a message handler takes exactly one message parameter (plus special ones)");
+  static_assert(!detail::any_auth_arg(static_cast<Raw*>(nullptr)),
+                "a message handler cannot take Auth<T> or AuthRequired<T>: arrpc has no AUTH");
+  if (def_->message_handler) throw std::logic_error("greenrpc: App::message_handler is already set");
+  std::shared_ptr<const CommandInfo> shared = detail::command_info<Bound>(kMessageHandlerName);
+  def_->message_handler = RegisteredCommand{shared, Bound(std::move(adapted), shared)};
+  return *this;
 }
 
 namespace detail {

@@ -14,6 +14,13 @@
 
 namespace greenrpc {
 
+// What a server with a message handler does with arrpc's signed requests (ServerOptions::
+// arrpc_signed_requests).
+enum class ArrpcSignedRequests {
+  accept,  // verified against auth_secret (and previous_auth_secrets), then served
+  refuse,  // answered arrpc's AuthException, never run: their signatures can be replayed
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 7777;  // 0: pick a free port (Server::port() tells which)
@@ -65,6 +72,16 @@ struct ServerOptions {
   std::vector<std::string> previous_auth_secrets{};
   // With a secret set, also serve unsigned requests (during a rollout of signing).
   bool allow_unsigned = false;
+  // arrpc clients (App::message_handler) sign a request as {"arrpc.sign": <hex HMAC-SHA256 of
+  // data>, "data": <the packed message>}: nothing in it ties it to a connection or a moment (no
+  // nonce, no sequence number, no deadline), so anyone who captured one can replay it, on any
+  // connection, for as long as the secret lives. Where a replay matters (a message that moves
+  // money, deletes, or is not idempotent), set `refuse`: every arrpc-signed request is answered
+  // arrpc's AuthException without running, and clients move to greenrpc's own signed envelope
+  // (RESP; bound to its connection's nonce and a sequence number, docs/protocol.md §12).
+  // Unsigned arrpc requests are unaffected (refused anyway when a secret is set without
+  // allow_unsigned).
+  ArrpcSignedRequests arrpc_signed_requests = ArrpcSignedRequests::accept;
   // TLS (OpenSSL 3), on when tls.cert_file is set: where it is served (`port`, or a port of its
   // own), mutual TLS, versions, the handshake's deadline. Server::reload_tls() (SIGHUP under
   // App::run) loads the files again without dropping a connection.
