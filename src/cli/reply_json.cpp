@@ -14,9 +14,14 @@ Json text_or_bytes(const std::string& text, BytesFormat format) {
   return format == BytesFormat::hex ? to_hex(text) : to_base64(text);
 }
 
-Json convert(const protocol::RespValue& reply, BytesFormat format, bool& had_text) {
+// Bulk strings as command results (msgpack, or text/bytes when they are not) or as text
+// (the built-ins' replies: COMMAND DOCS).
+enum class Bulk { msgpack, text };
+
+Json convert(const protocol::RespValue& reply, Bulk bulk, BytesFormat format, bool& had_text) {
   switch (reply.type) {
     case Type::bulk_string:
+      if (bulk == Bulk::text) return reply.str;
       try {
         return msgpack_to_json(reply.str, format);
       } catch (const codec::DecodeError&) {
@@ -33,7 +38,7 @@ Json convert(const protocol::RespValue& reply, BytesFormat format, bool& had_tex
       return Json{{"$error", reply.str}};
     case Type::array: {
       Json array = Json::array();
-      for (const auto& element : reply.elements) array.push_back(convert(element, format, had_text));
+      for (const auto& element : reply.elements) array.push_back(convert(element, bulk, format, had_text));
       return array;
     }
   }
@@ -69,7 +74,7 @@ bool is_valid_utf8(std::string_view text) {
 
 ReplyJson reply_to_json(const protocol::RespValue& reply, BytesFormat format) {
   ReplyJson out;
-  out.value = convert(reply, format, out.had_text);
+  out.value = convert(reply, Bulk::msgpack, format, out.had_text);
   return out;
 }
 
@@ -80,23 +85,8 @@ std::string render_reply(const protocol::RespValue& reply, const OutputFormat& f
 }
 
 Json text_reply_to_json(const protocol::RespValue& reply) {
-  switch (reply.type) {
-    case Type::bulk_string:
-    case Type::simple_string:
-      return reply.str;
-    case Type::integer:
-      return reply.integer;
-    case Type::null:
-      return nullptr;
-    case Type::error:
-      return Json{{"$error", reply.str}};
-    case Type::array: {
-      Json array = Json::array();
-      for (const auto& element : reply.elements) array.push_back(text_reply_to_json(element));
-      return array;
-    }
-  }
-  return nullptr;
+  bool had_text = false;
+  return convert(reply, Bulk::text, BytesFormat::base64, had_text);
 }
 
 }  // namespace greenrpc::cli

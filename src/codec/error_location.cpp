@@ -45,15 +45,23 @@ std::string decimal(Integer value) {
     return std::string(buffer, result.ptr);
 }
 
+/// At most max_key_bytes of `text`, cut where no UTF-8 character is split.
+std::string cut_key(const char* data, std::size_t size) {
+    if (size <= max_key_bytes) return std::string(data, size);
+    std::size_t end = max_key_bytes;
+    while (end > 0 && (static_cast<unsigned char>(data[end]) & 0xc0) == 0x80) --end;
+    return std::string(data, end);
+}
+
 /// A key's identity inside a segment of `kind`.
 PathSegment key_segment(PathSegment::Kind kind, const msgpack::object& key, std::size_t position) {
     PathSegment segment{kind, {}, 0, false};
     switch (key.type) {
         case msgpack::type::STR:
-            segment.text.assign(key.via.str.ptr, std::min<std::size_t>(key.via.str.size, max_key_bytes));
+            segment.text = cut_key(key.via.str.ptr, key.via.str.size);
             break;
         case msgpack::type::BIN:
-            segment.text.assign(key.via.bin.ptr, std::min<std::size_t>(key.via.bin.size, max_key_bytes));
+            segment.text = cut_key(key.via.bin.ptr, key.via.bin.size);
             break;
         case msgpack::type::POSITIVE_INTEGER:
             if (key.via.u64 <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {

@@ -39,14 +39,6 @@ void append_simple(std::string& out, std::string_view s) { append_line(out, '+',
 
 void append_error(std::string& out, std::string_view msg) { append_line(out, '-', msg); }
 
-void append_error(std::string& out, std::string_view code, std::string_view message) {
-  out.push_back('-');
-  append_sanitized(out, code);
-  out.push_back(' ');
-  append_sanitized(out, message);
-  out.append("\r\n", 2);
-}
-
 void append_integer(std::string& out, std::int64_t v) { append_number_line(out, ':', v); }
 
 void append_bulk(std::string& out, std::string_view payload) {

@@ -4,22 +4,33 @@
 
 namespace greenrpc {
 
+std::string_view cut_error_message(std::string_view text, bool& cut) noexcept {
+  cut = text.size() > kMaxErrorMessageBytes;
+  if (!cut) return text;
+  std::size_t end = kMaxErrorMessageBytes - 3;  // room for "..."
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;  // not inside a character
+  return text.substr(0, end);
+}
+
 void append_error_line(std::string& out, const ErrorReport& report) {
   // The code is one word whatever a handler chose.
-  for (char c : report.code) out += (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) ? '_' : c;
+  for (char c : report.code.substr(0, 64)) out += (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) ? '_' : c;
+  bool cut = false;
+  const std::string_view message = report.message ? cut_error_message(*report.message, cut) : std::string_view();
   if (report.free_text) {
-    if (report.message.empty()) return;
+    if (message.empty()) return;
     out += ' ';
-    for (char c : report.message) out += (c == '\r' || c == '\n') ? ' ' : c;
+    for (char c : message) out += (c == '\r' || c == '\n') ? ' ' : c;
+    if (cut) out += "...";
     return;
   }
   if (report.location) {
     out += ' ';
     json_text::append_path(out, *report.location);
   }
-  if (!report.message.empty()) {
+  if (report.message) {
     out += ' ';
-    json_text::append_string(out, report.message);
+    json_text::append_string(out, cut ? std::string(message) + "..." : message);
   }
   if (!report.type.empty()) {
     out += ' ';

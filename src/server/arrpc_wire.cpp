@@ -5,6 +5,7 @@
 #include "greenrpc/codec/detail/msgpack_header.hpp"
 #include "greenrpc/codec/encode.hpp"
 #include "greenrpc/rpc/error_codes.hpp"
+#include "greenrpc/rpc/error_line.hpp"
 
 namespace greenrpc::arrpc {
 namespace {
@@ -77,10 +78,13 @@ bool signature_matches(const SignedRequest& request, const std::vector<HmacKey>&
 }
 
 std::string error_text(const ErrorReport& report) {
-  const std::string_view code = report.code, message = report.message;
+  const std::string_view code = report.code;
+  bool cut = false;
+  const std::string_view message = cut_error_message(report.message.value_or(std::string_view()), cut);
   std::string text;
   if (code == error_code::auth_error) {
     text.append(kAuthException).append(message);
+    if (cut) text.append("...");
     return text;
   }
   text.append(kRpcException);
@@ -108,6 +112,7 @@ std::string error_text(const ErrorReport& report) {
     text.append(code);
     if (!message.empty()) text.append(" ").append(message);
   }
+  if (cut) text.append("...");
   return text;
 }
 

@@ -76,7 +76,7 @@ bool authenticate(BuiltinCall& c, std::string_view user, std::string_view passwo
     if (c.metrics) c.metrics->auth_failures[static_cast<std::size_t>(AuthFailure::auth)].add();
     // Neither the password nor the user name (a password typed in the wrong field) is logged.
     GREENRPC_LOG_LIMITED(warn, "auth_failed", "AUTH refused", {{"conn", c.conn.id}, {"peer", c.conn.peer.to_string()}});
-    c.reply.error(error_code::permission_denied, {});  // Tino's bare refusal
+    c.reply.error(error_code::permission_denied, std::nullopt);  // Tino's bare refusal
     return false;
   }
   c.conn.auth = std::move(value);

@@ -36,13 +36,13 @@ ErrorPath location(const CommandInfo& info, std::size_t index, const codec::Deco
 
 // Tino answers a bare NUM_ARG_MISMATCH; what a person needs goes to the debug log.
 void reply_arity_mismatch(HandlerCall& call, const CommandInfo& info) {
-  call.reply.error(error_code::num_arg_mismatch, {});
+  call.reply.error(error_code::num_arg_mismatch, std::nullopt);
   GREENRPC_LOG_FIELDS(debug, "wrong number of arguments",
                       {{"conn", call.conn.id}, {"command", info.name}, {"expected", info.arity},
                        {"received", call.args.size()}});
 }
 
-void reply_permission_denied(HandlerCall& call) { call.reply.error(error_code::permission_denied, {}); }
+void reply_permission_denied(HandlerCall& call) { call.reply.error(error_code::permission_denied, std::nullopt); }
 
 void reply_decode_failure(HandlerCall& call, const CommandInfo& info, std::size_t index,
                           const codec::DecodeError& error) {

@@ -21,6 +21,8 @@ import tempfile
 import time
 import unittest
 
+from test_certificates import make_ca, make_leaf  # tests/support
+
 HOST = "127.0.0.1"
 BUILD_ROOT = os.environ.get("GREENRPC_BUILD_ROOT", "")
 QUICKSTART_SERVER = os.environ.get("GREENRPC_QUICKSTART_SERVER", "")
@@ -70,35 +72,13 @@ def tearDownModule():
 # certificates (as tests/integration/test_tls.py makes them)
 # ------------------------------------------------------------------------------------------------
 
-def _openssl(*args, cwd):
-    p = subprocess.run(["openssl", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
-    if p.returncode != 0:
-        raise RuntimeError("openssl %s failed: %s" % (" ".join(args), p.stdout.decode(errors="replace")))
-
-
-def _make_ca(d, name, cn):
-    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", name + ".key", "-out", name + ".crt", "-days", "2", "-subj", "/CN=" + cn,
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-             cwd=d)
-
-
-def _make_leaf(d, name, cn, ca, extensions):
-    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + cn, cwd=d)
-    with open(os.path.join(d, name + ".ext"), "w") as f:
-        f.write(extensions)
-    _openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key",
-             "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "2",
-             "-extfile", name + ".ext", "-out", name + ".crt", cwd=d)
-
 
 def make_certificates(d):
-    _make_ca(d, "ca", "greenrpc cli test CA")
-    _make_leaf(d, "server", "localhost", "ca",
+    make_ca(d, "ca", "greenrpc cli test CA")
+    make_leaf(d, "server", "localhost", "ca",
                "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    _make_leaf(d, "client", "alice", "ca", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
-    _make_ca(d, "rogue", "rogue CA")
+    make_leaf(d, "client", "alice", "ca", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    make_ca(d, "rogue", "rogue CA")
 
 
 def cert(name):

@@ -403,6 +403,13 @@ TEST(Validation, UnknownFieldsAreIgnoredAndLastDuplicateWins) {
         pk.pack("value"), pk.pack(2);
     }));
     EXPECT_EQ(holder.value, 2);
+    // An earlier, invalid value of a repeated key is never seen (as in a Python dict): accepted.
+    const auto repeated = decode<shop::Holder>(pack_with([](auto& pk) {
+        pk.pack_map(2);
+        pk.pack("value"), pk.pack("not a number");
+        pk.pack("value"), pk.pack(3);
+    }));
+    EXPECT_EQ(repeated.value, 3);
 }
 
 std::string numbered_key(int i) {

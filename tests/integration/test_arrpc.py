@@ -25,7 +25,7 @@ import msgpack
 import redis
 
 import harness
-import test_tls  # its certificate helpers (openssl CLI)
+import test_certificates  # tests/support: certificates made with the openssl CLI
 from harness import HOST, main, wait_until
 
 ECHO = os.environ.get("GREENRPC_ARRPC_ECHO", "")
@@ -438,14 +438,14 @@ class TlsTest(ArrpcTestCase):
     def setUpClass(cls):
         cls._dir = tempfile.TemporaryDirectory(prefix="greenrpc-arrpc-tls-")
         d = cls._dir.name
-        test_tls._make_ca(d, "ca", "arrpc test CA")
-        test_tls._make_leaf(d, "server", "localhost", "ca",
-                            "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
-                            "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        test_certificates.make_ca(d, "ca", "arrpc test CA")
+        test_certificates.make_leaf(d, "server", "localhost", "ca",
+                                    "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+                                    "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
         # A self-signed server certificate (arrpc's README: tls_cafile=server.crt, tls_self_signed=True).
-        test_tls._openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                          "-keyout", "self.key", "-out", "self.crt", "-days", "2", "-subj", "/CN=self-signed",
-                          cwd=d)
+        test_certificates.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                                  "-nodes", "-keyout", "self.key", "-out", "self.crt", "-days", "2",
+                                  "-subj", "/CN=self-signed", cwd=d)
         cls.certs = d
 
     @classmethod

@@ -161,6 +161,9 @@ class ErrorReplyTest(ServerTestCase):
         # CR/LF are JSON escapes: they cannot split the line.
         self.check(["fail", pack("multi\r\nline")], 'UNEXPECTED_ERROR "multi\\r\\nline"')
         self.check(["fail", pack('say "hi" \u00e9\U0001f600')], "UNEXPECTED_ERROR " + json.dumps('say "hi" \u00e9\U0001f600'))
+        self.check(["fail", pack("")], 'UNEXPECTED_ERROR ""')
+        # An exception echoing a large argument: its text is cut (4,096 bytes, then "...").
+        self.check(["fail", pack("x" * 100000)], 'UNEXPECTED_ERROR "%s..."' % ("x" * 4093))
 
     def test_conn_state_of_unregistered_type(self):
         self.check(["wrong_state"], 'UNEXPECTED_ERROR "greenrpc::ConnState: no connection state of the requested '

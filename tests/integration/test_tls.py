@@ -15,6 +15,7 @@ import time
 import redis
 
 from harness import HOST, REDIS_CLI, ServerTestCase, main, pack, unpack, wait_until
+from test_certificates import make_ca, make_leaf
 
 CERTS = None  # the directory (set up by setUpModule)
 _certs_dir = None
@@ -23,40 +24,16 @@ REQUIRES_TLS = b"ERR this port requires TLS (redis-cli: --tls --cacert <file>)"
 TLS_ON_PLAINTEXT = b"-ERR Protocol error: a TLS handshake on a plaintext port"
 
 
-def _openssl(*args, cwd):
-    p = subprocess.run(["openssl", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=30)
-    if p.returncode != 0:
-        raise RuntimeError("openssl %s failed: %s" % (" ".join(args), p.stdout.decode(errors="replace")))
-
-
-def _make_ca(d, name, cn):
-    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", name + ".key", "-out", name + ".crt", "-days", "2", "-subj", "/CN=" + cn,
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-             cwd=d)
-
-
-def _make_leaf(d, name, cn, ca, extensions):
-    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + cn, cwd=d)
-    with open(os.path.join(d, name + ".ext"), "w") as f:
-        f.write(extensions)
-    _openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key",
-             "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "2",
-             "-extfile", name + ".ext", "-out", name + ".crt", cwd=d)
-
-
 def setUpModule():
     global CERTS, _certs_dir
     _certs_dir = tempfile.TemporaryDirectory(prefix="greenrpc-tls-")
     d = _certs_dir.name
-    _make_ca(d, "ca", "greenrpc test CA")
-    _make_leaf(d, "server", "localhost", "ca",
+    make_ca(d, "ca", "greenrpc test CA")
+    make_leaf(d, "server", "localhost", "ca",
                "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    _make_leaf(d, "client", "alice", "ca", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
-    _make_ca(d, "rogue", "rogue CA")
-    _make_leaf(d, "mallory", "mallory", "rogue", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    make_leaf(d, "client", "alice", "ca", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    make_ca(d, "rogue", "rogue CA")
+    make_leaf(d, "mallory", "mallory", "rogue", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
     CERTS = d
 
 

@@ -32,6 +32,8 @@ TEST(ErrorLine, TinosValidationLine) {
 
 TEST(ErrorLine, BareAndFreeText) {
   EXPECT_EQ(line_of({.code = "NUM_ARG_MISMATCH"}), "NUM_ARG_MISMATCH");
+  // A message, even empty, is a JSON string (Tino: UNEXPECTED_ERROR json.dumps(str(e))).
+  EXPECT_EQ(line_of({.code = "UNEXPECTED_ERROR", .message = ""}), R"(UNEXPECTED_ERROR "")");
   EXPECT_EQ(line_of({.code = "INVALID_COMMAND", .message = "Add_Typo", .free_text = true}), "INVALID_COMMAND Add_Typo");
   // Free text cannot split the RESP line; a code cannot be two words.
   EXPECT_EQ(line_of({.code = "ERR", .message = "a\r\nb", .free_text = true}), "ERR a  b");
@@ -48,6 +50,24 @@ TEST(ErrorLine, StringsAreEscapedAsPythonsJsonDumps) {
   // an encoded surrogate): U+FFFD each, never raw bytes.
   EXPECT_EQ(line_of({.code = "E", .message = "a\x80" "b\xc0\xaf" "c\xe2\x82" "d\xed\xa0\x80"}),
             R"(E "a\ufffdb\ufffd\ufffdc\ufffd\ufffdd\ufffd\ufffd\ufffd")");
+}
+
+TEST(ErrorLine, LongMessagesAreCutAtACharacterBoundary) {
+  // 3,000 two-byte characters: 6,000 bytes, cut to at most 4,096 without splitting one.
+  std::string message;
+  for (int i = 0; i < 3000; ++i) message += "\xc3\xa9";
+  const std::string line = line_of({.code = "UNEXPECTED_ERROR", .message = message});
+  const ErrorLine parsed = parse_error_line(line);
+  ASSERT_EQ(parsed.strings.size(), 1u);
+  const std::string& got = parsed.strings[0];
+  EXPECT_LE(got.size(), greenrpc::kMaxErrorMessageBytes);
+  ASSERT_TRUE(got.ends_with("..."));
+  EXPECT_EQ(got.substr(0, got.size() - 3), message.substr(0, got.size() - 3));
+  EXPECT_EQ((got.size() - 3) % 2, 0u) << "a character was split";
+  // Free text too (a command name a peer sent).
+  const std::string name(100'000, 'n');
+  const std::string free = line_of({.code = "INVALID_COMMAND", .message = name, .free_text = true});
+  EXPECT_EQ(free, "INVALID_COMMAND " + std::string(greenrpc::kMaxErrorMessageBytes - 3, 'n') + "...");
 }
 
 TEST(ErrorLine, ParsesWhatItWrites) {

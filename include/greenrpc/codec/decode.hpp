@@ -45,11 +45,15 @@ void decode_into(std::string_view msgpack_bytes, T& out, const DecodeLimits& lim
             detail::check_well_formed(msgpack_bytes, limits);
             // The cursor meets a struct's fields in the order they arrive; pydantic (so Tino)
             // reports the first failure in the order they are declared. Failures only: read again,
-            // field by field in declaration order, allocating no more than the first read did.
+            // field by field in declaration order (bounded like the first read; each struct also
+            // holds one view per field it declares), and that read's failure is the one thrown.
             detail::MsgpackCursor ordered(msgpack_bytes, limits);
             ordered.use_declaration_order();
             try {
                 detail::read_from_cursor(ordered, out);
+                // It succeeded: the first read failed on a repeated key's earlier value, which
+                // pydantic (a Python dict: the last one wins) never sees. So does greenrpc.
+                return;
             } catch (const detail::MalformedInput&) {  // not after check_well_formed
             }
         }

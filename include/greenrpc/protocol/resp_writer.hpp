@@ -15,8 +15,6 @@ void append_simple(std::string& out, std::string_view s);
 
 /// `-msg\r\n`; any '\r' or '\n' in `msg` is written as a space.
 void append_error(std::string& out, std::string_view msg);
-/// `-CODE message\r\n`, both parts written as above: the form of every greenrpc error reply.
-void append_error(std::string& out, std::string_view code, std::string_view message);
 
 /// `:v\r\n`
 void append_integer(std::string& out, std::int64_t v);

@@ -17,8 +17,13 @@
 namespace greenrpc {
 
 // Appends the line for `report` (no leading '-', no CRLF). CR and LF never appear in it: JSON
-// escapes them, and free text has them replaced by spaces.
+// escapes them, and free text has them replaced by spaces. The message is cut to
+// kMaxErrorMessageBytes (cut_error_message).
 void append_error_line(std::string& out, const ErrorReport& report);
+
+// `text` cut to at most kMaxErrorMessageBytes at a UTF-8 character boundary; `cut` says whether
+// it was (the caller then appends "...").
+std::string_view cut_error_message(std::string_view text, bool& cut) noexcept;
 
 // An error line as a client reads it.
 struct ErrorLine {

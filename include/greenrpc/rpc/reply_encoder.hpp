@@ -28,8 +28,9 @@ class ReplyEncoder {
     std::memcpy(error_code_, report.code.data(), error_code_len_);
     write_error(report);
   }
-  // `code` is one word (error_codes.hpp, or a handler's own), `message` for people (may be empty).
-  void error(std::string_view code, std::string_view message) { error(ErrorReport{code, message}); }
+  // `code` is one word (error_codes.hpp, or a handler's own), `message` for people; without one,
+  // a bare code.
+  void error(std::string_view code, std::optional<std::string_view> message) { error(ErrorReport{code, message}); }
   // Redis's own layout, for the built-ins that imitate Redis: "ERR <text>".
   void redis_error(std::string_view code, std::string_view text) {
     error(ErrorReport{.code = code, .message = text, .free_text = true});
