@@ -11,7 +11,6 @@ stopped (SIGTERM, then SIGKILL) when its test class ends.
 import glob
 import json
 import os
-import selectors
 import shutil
 import signal
 import socket
@@ -21,7 +20,8 @@ import tempfile
 import time
 import unittest
 
-from test_certificates import make_ca, make_leaf  # tests/support
+from server_output import read_first_line  # tests/support
+from test_certificates import make_ca, make_leaf
 
 HOST = "127.0.0.1"
 BUILD_ROOT = os.environ.get("GREENRPC_BUILD_ROOT", "")
@@ -120,21 +120,7 @@ class Server:
                 raise
 
     def _read_port(self, timeout):
-        deadline = time.monotonic() + timeout
-        data = b""
-        fd = self.proc.stdout.fileno()
-        with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
-            while b"\n" not in data:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise RuntimeError("no PORT line within %.0f s: %s" % (timeout, self.stderr_text()))
-                if sel.select(left):
-                    chunk = os.read(fd, 4096)
-                    if not chunk:
-                        raise RuntimeError("server exited before listening: %s" % self.stderr_text())
-                    data += chunk
-        fields = data.split(b"\n", 1)[0].decode().split()
+        fields = read_first_line(self.proc, timeout, self.stderr_text).split()
         if len(fields) < 2 or fields[0] != "PORT":
             raise RuntimeError("unexpected first line %r" % fields)
         return int(fields[1])

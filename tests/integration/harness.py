@@ -3,7 +3,6 @@
 Everything is bounded: every socket has a timeout, every wait a deadline.
 """
 import os
-import selectors
 import signal
 import socket
 import subprocess
@@ -13,6 +12,8 @@ import unittest
 
 import msgpack
 import redis
+
+from server_output import read_first_line  # tests/support
 
 HOST = "127.0.0.1"
 SERVER = os.environ.get("GREENRPC_TEST_SERVER", "")
@@ -48,25 +49,11 @@ class ServerProcess:
         self.port = self._read_port(start_timeout)
 
     def _read_port(self, timeout):
-        deadline = time.monotonic() + timeout
-        data = b""
-        fd = self.proc.stdout.fileno()
-        with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
-            while b"\n" not in data:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    self.kill()
-                    raise RuntimeError("test_server printed no PORT line within %.0fs; stderr:\n%s"
-                                       % (timeout, self.stderr_text()))
-                if sel.select(left):
-                    chunk = os.read(fd, 4096)
-                    if not chunk:
-                        self.kill()
-                        raise RuntimeError("test_server exited before listening (status %s); stderr:\n%s"
-                                           % (self.proc.poll(), self.stderr_text()))
-                    data += chunk
-        line = data.split(b"\n", 1)[0].decode()
+        try:
+            line = read_first_line(self.proc, timeout, self.stderr_text)
+        except RuntimeError:
+            self.kill()
+            raise
         if not line.startswith("PORT "):
             self.kill()
             raise RuntimeError("unexpected first line from test_server: %r" % line)
