@@ -98,12 +98,14 @@ ScanResult scan_value(const char* begin, const char* end, std::size_t depth, std
     OpenContainers open;
     const char* pos = begin;
     MsgpackHeader header;
+    std::size_t objects = 0, payload_bytes = 0;
     for (;;) {
         switch (read_header(pos, end, header)) {
             case HeaderStatus::ok: break;
             case HeaderStatus::truncated: return fault(InputFault::truncated);
             case HeaderStatus::malformed: return fault(InputFault::malformed);
         }
+        ++objects;
         const msgpack::object& value = header.value;
         if (value.type == msgpack::type::ARRAY || value.type == msgpack::type::MAP) {
             const bool is_map = value.type == msgpack::type::MAP;
@@ -123,17 +125,29 @@ ScanResult scan_value(const char* begin, const char* end, std::size_t depth, std
         } else if (header.payload != 0 || value.type == msgpack::type::EXT) {
             if (header.payload > static_cast<std::size_t>(end - pos)) return fault(InputFault::truncated);
             pos += header.payload;
+            payload_bytes += header.payload;
             if (value.type == msgpack::type::STR && header.payload > limits.max_str) return fault(InputFault::str_limit);
             if (value.type == msgpack::type::BIN && header.payload > limits.max_bin) return fault(InputFault::bin_limit);
             if (value.type == msgpack::type::EXT && header.payload + 1 > limits.max_ext) return fault(InputFault::ext_limit);
         }
-        if (open.empty()) return {InputFault::none, pos, 0};
+        if (open.empty()) return {InputFault::none, pos, 0, objects, payload_bytes};
         open.complete_element();
-        if (open.empty()) return {InputFault::none, pos, 0};
+        if (open.empty()) return {InputFault::none, pos, 0, objects, payload_bytes};
     }
 }
 
-void check_well_formed(std::string_view bytes, const DecodeLimits& limits) {
+std::size_t tree_bytes(const ScanResult& scan, bool copies_payloads) noexcept {
+    return scan.objects * sizeof(msgpack::object) + (copies_payloads ? scan.payload_bytes : 0);
+}
+
+void check_tree_size(const ScanResult& scan, bool copies_payloads, const DecodeLimits& limits) {
+    const std::size_t bytes = tree_bytes(scan, copies_payloads);
+    if (bytes > limits.max_tree_bytes)
+        throw DecodeError::limit_exceeded(joined({"object tree of ", std::to_string(bytes), " bytes exceeds limit max_tree_bytes=",
+                                                  std::to_string(limits.max_tree_bytes)}));
+}
+
+ScanResult check_well_formed(std::string_view bytes, const DecodeLimits& limits) {
     const char* begin = bytes.data();
     const char* end = begin + bytes.size();
     const ScanResult scan = scan_value(begin, end, 0, bytes.size(), limits);
@@ -142,6 +156,7 @@ void check_well_formed(std::string_view bytes, const DecodeLimits& limits) {
         throw DecodeError::invalid_msgpack(
             joined({std::to_string(end - scan.end), " unexpected bytes after the value (input must hold exactly one value)"}));
     }
+    return scan;
 }
 
 void throw_invalid_msgpack(std::string_view bytes, const DecodeLimits& limits) {

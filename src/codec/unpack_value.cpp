@@ -18,18 +18,21 @@ bool reference_input(msgpack::type::object_type, std::size_t, void*) { return tr
 
 }  // namespace
 
-msgpack::object unpack_value(msgpack::zone& zone, std::string_view bytes, const DecodeLimits& limits) {
+msgpack::object unpack_value(msgpack::zone& zone, std::string_view bytes, const DecodeLimits& limits,
+                             Payloads payloads) {
     // First an allocation-free walk: it rejects empty, truncated, malformed and trailing input and
     // every exceeded limit, with the messages below. Past it, every declared array/map length is
     // backed by elements really present, so the tree msgpack-cxx builds is bounded by the input
-    // (at most one 16-byte object per input byte, one 32-byte pair per two) whatever the headers say.
-    detail::check_well_formed(bytes, limits);
+    // (at most one 16-byte object per input byte, one 32-byte pair per two) whatever the headers
+    // say, and by max_tree_bytes, counted by the walk before anything is built.
+    const bool copied = payloads == Payloads::copied;
+    detail::check_tree_size(detail::check_well_formed(bytes, limits), copied, limits);
     const std::size_t size = bytes.size();
     const msgpack::unpack_limit limit(std::min(limits.max_array, size), std::min(limits.max_map, size / 2),
                                       limits.max_str, limits.max_bin, limits.max_ext, limits.max_depth);
     std::size_t offset = 0;
     try {
-        return msgpack::unpack(zone, bytes.data(), size, offset, reference_input, nullptr, limit);
+        return msgpack::unpack(zone, bytes.data(), size, offset, copied ? nullptr : reference_input, nullptr, limit);
     } catch (const msgpack::unpack_error& error) {  // unreachable after check_well_formed
         throw DecodeError::invalid_msgpack(error.what());
     }

@@ -11,6 +11,7 @@
 
 #include "greenrpc/codec/decode.hpp"
 #include "greenrpc/codec/encode.hpp"
+#include "greenrpc/codec/object_handle_reader.hpp"
 
 namespace {
 
@@ -128,6 +129,28 @@ std::string nested_arrays(int depth) {
     std::string input(static_cast<std::size_t>(depth), static_cast<char>(0x91));  // [[[...]]]
     input.push_back(static_cast<char>(0x90));
     return input;
+}
+
+TEST(Limits, ObjectTreesAreBoundedByMaxTreeBytes) {
+    // 1,000 one-byte integers: a 1,003-byte input whose tree is 1,001 objects.
+    const std::string input = encode(std::vector<int>(1000, 1));
+    const std::size_t tree = 1001 * sizeof(msgpack::object);
+    DecodeLimits limits;
+    limits.max_tree_bytes = tree;
+    EXPECT_EQ(decode<msgpack::object_handle>(input, limits).get().via.array.size, 1000u);
+    limits.max_tree_bytes = tree - 1;
+    const auto error = invalid_msgpack_error<msgpack::object_handle>(input, limits);
+    EXPECT_EQ(error.message(), "object tree of " + std::to_string(tree) + " bytes exceeds limit max_tree_bytes=" +
+                                   std::to_string(tree - 1));
+    // Payloads copied into the handle's zone count too.
+    const std::string text = encode(std::string(5000, 'x'));
+    limits.max_tree_bytes = 5000;
+    EXPECT_EQ(invalid_msgpack_error<msgpack::object_handle>(text, limits).kind(), DecodeError::Kind::invalid_msgpack);
+    limits.max_tree_bytes = 5000 + sizeof(msgpack::object);
+    EXPECT_EQ(decode<msgpack::object_handle>(text, limits).get().via.str.size, 5000u);
+    // Typed decoding builds no tree: the bound does not apply to it.
+    limits.max_tree_bytes = 0;
+    EXPECT_EQ(decode<std::vector<int>>(input, limits).size(), 1000u);
 }
 
 TEST(Limits, DeepNestingIsRejected) {

@@ -19,6 +19,12 @@ struct DecodeLimits {
     std::size_t max_str = 64u << 20;   ///< longest STR payload, in bytes
     std::size_t max_bin = 64u << 20;   ///< longest BIN payload, in bytes
     std::size_t max_ext = 1u << 20;    ///< longest EXT payload, in bytes (type byte included)
+    /// Largest msgpack object tree built for one value, in bytes (each object and map entry as
+    /// msgpack-cxx lays it out, plus copied payloads). Typed decoding builds no tree; this bounds
+    /// the paths that do: a msgpack::object message (App::message_handler), types read through
+    /// msgpack-cxx's own adaptors or a user's value_reader. Without it a small input of many tiny
+    /// values (one byte each) costs ~16 bytes of tree per input byte.
+    std::size_t max_tree_bytes = 64u << 20;
 };
 
 }  // namespace greenrpc::codec

@@ -3,10 +3,9 @@
 // owns, so it outlives the bytes it came from (a handler may keep it). What a message handler
 // taking a msgpack::object receives (App::message_handler).
 //
-// Memory: decode() unpacks the value's bytes once, straight into the handle's zone (strings
-// copied, no second deep copy): at most ~16 bytes of tree per input byte (32 per map entry), as
-// unpack_value's clamping bounds it, plus the strings.
-#include <algorithm>
+// Memory: decode() unpacks the value's bytes once, straight into the handle's zone (payloads
+// copied, no second deep copy), after a walk that counts the tree: at most max_tree_bytes
+// (DecodeLimits, 64 MiB by default), else a DecodeError naming the bound.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,17 +30,7 @@ struct cursor_reader<msgpack::object_handle> {
   static void read(MsgpackCursor& cursor, msgpack::object_handle& out) {
     const std::string_view bytes = cursor.skip_value();  // checked, allocation-free
     auto zone = std::make_unique<msgpack::zone>(decode_zone_chunk_size(bytes.size()));
-    const DecodeLimits& limits = cursor.limits();
-    const std::size_t size = bytes.size();
-    const msgpack::unpack_limit limit(std::min(limits.max_array, size), std::min(limits.max_map, size / 2),
-                                      limits.max_str, limits.max_bin, limits.max_ext, limits.max_depth);
-    std::size_t offset = 0;
-    msgpack::object value;
-    try {
-      value = msgpack::unpack(*zone, bytes.data(), size, offset, nullptr, nullptr, limit);
-    } catch (const msgpack::unpack_error&) {  // not after skip_value's check
-      throw MalformedInput{};
-    }
+    const msgpack::object value = unpack_value(*zone, bytes, cursor.limits(), Payloads::copied);
     out = msgpack::object_handle(value, std::move(zone));
   }
 };

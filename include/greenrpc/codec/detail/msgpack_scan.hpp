@@ -28,7 +28,16 @@ struct ScanResult {
     InputFault fault = InputFault::none;
     const char* end = nullptr;    ///< just past the value (when fault == none)
     std::size_t declared = 0;     ///< the declared length, for array_* / map_* faults
+    std::size_t objects = 0;      ///< values walked (containers, their elements, map keys)
+    std::size_t payload_bytes = 0;  ///< STR/BIN/EXT payload bytes walked
 };
+
+/// Bytes of the msgpack-cxx object tree for a scanned value: one msgpack::object per value (map
+/// entries are two), plus the payloads when they are copied into the zone.
+std::size_t tree_bytes(const ScanResult& scan, bool copies_payloads) noexcept;
+
+/// Throws the limit_exceeded DecodeError when `scan`'s tree is larger than max_tree_bytes.
+void check_tree_size(const ScanResult& scan, bool copies_payloads, const DecodeLimits& limits);
 
 /// Walks the one value starting at `begin` (not beyond `end`) without allocating, the same way
 /// msgpack-cxx's unpacker would: the first fault in byte order wins, a STR/BIN/EXT payload must
@@ -42,7 +51,8 @@ ScanResult scan_value(const char* begin, const char* end, std::size_t depth, std
 
 /// Throws the invalid_msgpack DecodeError that unpacking `bytes` as one value would raise,
 /// if any (empty, truncated, malformed, trailing bytes, a limit exceeded); returns otherwise.
-void check_well_formed(std::string_view bytes, const DecodeLimits& limits);
+/// Returns the walk's result (objects and payload bytes counted).
+ScanResult check_well_formed(std::string_view bytes, const DecodeLimits& limits);
 
 /// check_well_formed() for bytes already known to be bad; if (through a bug) they are not,
 /// still throws an invalid_msgpack DecodeError.
