@@ -32,7 +32,7 @@ std::string_view ArrpcProtocol::refusal() const noexcept {
   return bytes;
 }
 
-std::string_view ArrpcProtocol::tls_required_refusal() const noexcept {
+std::string_view ArrpcProtocol::tls_required_refusal(std::span<const char>) const noexcept {
   static const std::string bytes = packed_rpc_exception("this port requires TLS");
   return bytes;
 }

@@ -16,7 +16,7 @@ class ArrpcProtocol final : public ProtocolFactory {
   Match probe(std::span<const char> first_bytes) const noexcept override;
   // arrpc's RpcException strings, as msgpack.
   std::string_view refusal() const noexcept override;
-  std::string_view tls_required_refusal() const noexcept override;
+  std::string_view tls_required_refusal(std::span<const char> first_bytes) const noexcept override;
 };
 
 }  // namespace greenrpc

@@ -31,8 +31,11 @@ class ProtocolFactory {
   // Written, best effort, to a connection refused because max_connections is reached; may be empty.
   virtual std::string_view refusal() const noexcept { return {}; }
   // Written in the clear to a peer that speaks this protocol without TLS on a port that requires
-  // TLS, before the connection is closed; may be empty.
-  virtual std::string_view tls_required_refusal() const noexcept { return {}; }
+  // TLS (its first bytes: at least one), before the connection is closed; may be empty.
+  virtual std::string_view tls_required_refusal(std::span<const char> first_bytes) const noexcept {
+    (void)first_bytes;
+    return {};
+  }
 };
 
 }  // namespace greenrpc

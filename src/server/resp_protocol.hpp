@@ -12,7 +12,7 @@ class RespProtocol final : public ProtocolFactory {
   Match probe(std::span<const char> first_bytes) const noexcept override;
   // Redis' answer.
   std::string_view refusal() const noexcept override { return "-ERR max number of clients reached\r\n"; }
-  std::string_view tls_required_refusal() const noexcept override {
+  std::string_view tls_required_refusal(std::span<const char>) const noexcept override {
     return "-ERR this port requires TLS (redis-cli: --tls --cacert <file>)\r\n";
   }
 };

@@ -36,8 +36,9 @@ const ProtocolFactory* SniffingProtocol::choose(std::span<const char> first_byte
 
 std::string_view SniffingProtocol::refusal() const noexcept { return protocols_.front()->refusal(); }
 
-std::string_view SniffingProtocol::tls_required_refusal() const noexcept {
-  return protocols_.front()->tls_required_refusal();
+std::string_view SniffingProtocol::tls_required_refusal(std::span<const char> first_bytes) const noexcept {
+  const ProtocolFactory* chosen = first_bytes.empty() ? nullptr : choose(first_bytes);
+  return (chosen ? chosen : protocols_.front().get())->tls_required_refusal(first_bytes);
 }
 
 }  // namespace greenrpc

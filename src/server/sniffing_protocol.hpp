@@ -27,7 +27,8 @@ class SniffingProtocol final : public ProtocolFactory {
   const ProtocolFactory* choose(std::span<const char> first_bytes) const noexcept;
   // The first protocol's (the one this port is known for).
   std::string_view refusal() const noexcept override;
-  std::string_view tls_required_refusal() const noexcept override;
+  // The refusal of the protocol `first_bytes` choose, else the first protocol's.
+  std::string_view tls_required_refusal(std::span<const char> first_bytes) const noexcept override;
   std::chrono::milliseconds timeout() const noexcept { return timeout_; }
 
  private:

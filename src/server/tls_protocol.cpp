@@ -11,7 +11,9 @@ std::unique_ptr<ProtocolHandler> TlsProtocol::make(Worker& worker, std::unique_p
                                                   std::uint64_t id) const {
   const TlsServerOptions& o = context_->options();
   auto tls = std::make_unique<TlsStream>(std::move(stream), context_->current());
-  tls->set_plaintext_refusal(std::string(inner_->tls_required_refusal()));
+  tls->set_plaintext_refusal([inner = inner_](std::span<const char> first_bytes) {
+    return inner->tls_required_refusal(first_bytes);
+  });
   // From accept: a silent peer is closed then, without the fiber a handshake would hold.
   tls->set_handshake_deadline(Deadline::after(o.handshake_timeout));
   return inner_->make(worker, std::move(tls), id);

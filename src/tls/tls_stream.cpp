@@ -289,11 +289,13 @@ void TlsStream::handshake(Deadline deadline) {
       // alert (0x15). Anything else is another protocol: say so rather than "wrong version".
       if (first && (server ? b0 != 0x16 : (b0 < 0x14 || b0 > 0x17))) {
         failed_ = true;
-        if (server && !plaintext_refusal_.empty()) {
+        const std::string_view refusal =
+            server && plaintext_refusal_ ? plaintext_refusal_(std::span<const char>(first_bytes_)) : std::string_view();
+        if (!refusal.empty()) {
           const Deadline soon = earliest(deadline, Deadline::after(std::chrono::milliseconds(200)));
           std::string failure;
           try {
-            transport_->write_all(plaintext_refusal_, soon);
+            transport_->write_all(refusal, soon);
           } catch (const std::exception& e) {  // it is closed all the same
             failure = e.what();
           }

@@ -489,7 +489,7 @@ class TlsTest(ArrpcTestCase):
     def test_plaintext_arrpc_on_the_tls_port_is_refused(self):
         c = self.arrpc()
         c.send_bytes(c.pack({"foo": "bar"}))
-        # The port's refusal (RESP's text: the port is known for RESP first), then the close.
+        # arrpc's own words (the first byte chose the protocol), as one msgpack string, then the close.
         data = b""
         c.sock.settimeout(5)
         while True:
@@ -497,6 +497,17 @@ class TlsTest(ArrpcTestCase):
             if not chunk:
                 break
             data += chunk
+        self.assertEqual(msgpack.unpackb(data, raw=False), "arrpc.error.RpcException: this port requires TLS")
+
+    def test_plaintext_resp_on_the_tls_port_is_refused_in_resp(self):
+        with socket.create_connection((HOST, self.port), timeout=5) as sock:
+            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+            data = b""
+            while True:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
         self.assertTrue(data.startswith(b"-ERR this port requires TLS"), data)
 
 

@@ -71,14 +71,21 @@ TEST(TlsArrpc, TheTlsPortServesArrpcAndResp) {
   ASSERT_EQ(resp.handshake(), "");
   EXPECT_EQ(resp.call("*1\r\n$4\r\nPING\r\n"), "+PONG\r\n");
 
-  // arrpc in the clear on the TLS-only port: the port's refusal (RESP's), then the close.
+  // arrpc in the clear on the TLS-only port: arrpc's refusal (its first byte chose), then the close.
   ArrpcPeer plain(server.port());
   plain.send_value(kHello);
-  char buf[256];
-  const ssize_t n = ::recv(plain.fd(), buf, sizeof buf, 0);
-  ASSERT_GT(n, 0);
-  EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)), "-ERR this port requires TLS (redis-cli: --tls --cacert <file>)\r\n");
+  EXPECT_EQ(plain.read_string(), "arrpc.error.RpcException: this port requires TLS");
   EXPECT_TRUE(plain.closes());
+  // RESP in the clear: RESP's.
+  {
+    ArrpcPeer resp_plain(server.port());  // a plain socket: RESP bytes through it
+    const std::string ping = "*1\r\n$4\r\nPING\r\n";
+    ASSERT_EQ(::send(resp_plain.fd(), ping.data(), ping.size(), MSG_NOSIGNAL), static_cast<ssize_t>(ping.size()));
+    char buf[256];
+    const ssize_t n = ::recv(resp_plain.fd(), buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)), "-ERR this port requires TLS (redis-cli: --tls --cacert <file>)\r\n");
+  }
 
   // A client that does not trust the server fails its handshake; the port serves on.
   TlsArrpc rogue(server.port(), certs().pem("other_ca"));

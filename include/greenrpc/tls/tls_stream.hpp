@@ -16,8 +16,11 @@
 // * notify_readable() is false while decrypted or undecrypted bytes are buffered; an idle stream
 //   keeps no record buffers: going dormant frees OpenSSL's (SSL_free_buffers) and this stream's.
 #include <exception>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "greenrpc/net/byte_stream.hpp"
 #include "greenrpc/net/tls_info.hpp"
@@ -35,9 +38,12 @@ class TlsStream final : public ByteStream {
   TlsStream(std::unique_ptr<ByteStream> transport, std::shared_ptr<const TlsContext> context, std::string host = {});
   ~TlsStream() override;
 
-  // Server only: bytes sent in the clear to a peer whose first byte shows it is not speaking TLS
-  // (a protocol's own error, e.g. RESP's "-ERR ..."), before the handshake fails with not_tls.
-  void set_plaintext_refusal(std::string text) { plaintext_refusal_ = std::move(text); }
+  // Server only: what is sent in the clear to a peer whose first byte shows it is not speaking
+  // TLS (a protocol's own error, e.g. RESP's "-ERR ..."), before the handshake fails with
+  // not_tls. `refusal` gets the peer's first bytes, so several protocols on one port each answer
+  // in their own words.
+  using PlaintextRefusal = std::function<std::string_view(std::span<const char> first_bytes)>;
+  void set_plaintext_refusal(PlaintextRefusal refusal) { plaintext_refusal_ = std::move(refusal); }
   // Bounds the handshake whatever deadline handshake() gets, and the fiber-free wait for the
   // peer's first bytes (notify_readable before the handshake): a silent peer is timed out then.
   void set_handshake_deadline(Deadline deadline) { handshake_deadline_ = deadline; }
@@ -90,7 +96,7 @@ class TlsStream final : public ByteStream {
   std::string sending_;
   std::size_t sending_pos_ = 0;
   std::string scratch_;  // small parts gathered into one record
-  std::string plaintext_refusal_;
+  PlaintextRefusal plaintext_refusal_;
   std::string first_bytes_;  // the peer's first ciphertext bytes (up to 64), for not_tls errors
   TlsInfo info_;
   Deadline handshake_deadline_ = Deadline::never();
