@@ -360,7 +360,8 @@ bool FramedConnection::serve(const Wakeup& wakeup) {
       keep_open = frame == Frame::served;
       // The next request's first byte, if any, came with this read.
       if (opts.frame_timeout.count() > 0) frame_deadline_ = Deadline(arrived + opts.frame_timeout);
-      if (out_.size() + deferred_size() > opts.output_buffer_limit) {
+      const std::size_t deferred = deferred_size();  // one virtual call per frame
+      if (out_.size() + deferred > opts.output_buffer_limit) {
         take_deferred();
         out_.clear();
         out_.shrink_to_fit();
@@ -374,7 +375,7 @@ bool FramedConnection::serve(const Wakeup& wakeup) {
         break;
       }
       // A deferred payload is written before the next request can reuse its buffer.
-      if (out_.size() >= kFlushThreshold || deferred_size() != 0) {
+      if (out_.size() >= kFlushThreshold || deferred != 0) {
         account();
         flush();
       }
