@@ -86,37 +86,6 @@ class LogCapture {
   greenrpc::LogLevel level_ = greenrpc::LogLevel::warn;
 };
 
-// A greenrpc client calling in a thread until stopped: the clients a misbehaving peer must not
-// hold up.
-struct BackgroundCaller {
-  explicit BackgroundCaller(greenrpc::Client& c) {
-    threads.emplace_back([this, &c] {
-      for (int i = 0; !stop && i < 1'000'000; ++i) {
-        std::string o = outcome_of([&] {
-          if (c.call(test_app::add, i, NumberInput{1}) != i + 1) throw std::runtime_error("wrong sum");
-        });
-        if (o == "ok") {
-          ++ok;
-        } else if (failed++ == 0) {
-          std::lock_guard lock(mutex);
-          first_failure = o;
-        }
-      }
-    });
-  }
-  void finish() {
-    stop = true;
-    for (auto& t : threads)
-      if (t.joinable()) t.join();
-  }
-  std::atomic<bool> stop{false};
-  std::atomic<int> ok{0};
-  std::atomic<int> failed{0};
-  std::mutex mutex;
-  std::string first_failure;
-  std::vector<std::thread> threads;
-  JoinOnExit joiner{stop, threads};
-};
 
 }  // namespace
 

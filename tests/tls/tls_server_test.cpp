@@ -97,35 +97,17 @@ void expect_stalled_handshakes_closed(greenrpc::Server& server, std::uint16_t po
   greenrpc::Client c("127.0.0.1", port, tls_client());
   ASSERT_EQ(c.call(test_app::add, 1, NumberInput{1}), 2);
   const std::size_t base = server.connections();
-  std::atomic<bool> stop{false};
-  std::atomic<int> ok{0};
-  std::atomic<int> failed{0};
-  std::string first_failure;
-  std::vector<std::thread> caller;
-  JoinOnExit joiner{stop, caller};
-  caller.emplace_back([&] {
-    for (int i = 0; !stop && i < 1'000'000; ++i) {
-      std::string o = outcome_of([&] {
-        if (c.call(test_app::add, i, NumberInput{1}) != i + 1) throw std::runtime_error("wrong sum");
-      });
-      if (o == "ok") {
-        ++ok;
-      } else if (failed++ == 0) {
-        first_failure = o;
-      }
-    }
-  });
+  BackgroundCaller caller(c);
   const auto t0 = Clock::now();
   RawSocket silent(port, 5000);
   RawSocket partial(port, 5000);
   partial.send(std::string_view("\x16\x03\x01\x02\x00", 5));
   ASSERT_TRUE(wait_until([&] { return server.connections() == base + 2; }, 2s)) << server.connections();
-  const int ok_at_start = ok.load();
+  const int ok_at_start = caller.ok.load();
   auto ends = await_ends({silent.fd(), partial.fd()}, t0, std::chrono::milliseconds(std::max(silent_ms, partial_ms) + kSlack));
-  const int ok_at_end = ok.load();
+  const int ok_at_end = caller.ok.load();
   const bool dropped = wait_until([&] { return server.connections() == base; }, 2s);
-  stop = true;
-  caller[0].join();
+  caller.finish();
   const char* names[] = {"silent", "partial ClientHello"};
   const long long expected[] = {silent_ms, partial_ms};
   for (int i = 0; i < 2; ++i) {
@@ -139,7 +121,7 @@ void expect_stalled_handshakes_closed(greenrpc::Server& server, std::uint16_t po
             << " ms; TLS calls meanwhile: " << ok_at_end - ok_at_start << "\n";
   EXPECT_TRUE(dropped) << "connections: " << server.connections() << ", expected " << base;
   EXPECT_GT(ok_at_end, ok_at_start) << "the TLS client was not served while the handshakes stalled";
-  EXPECT_EQ(failed.load(), 0) << first_failure;
+  EXPECT_EQ(caller.failed.load(), 0) << caller.first_failure;
 }
 
 TEST_F(TlsServerTest, SilentAndStalledHandshakesAreClosedAtTheHandshakeTimeout) {

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -99,6 +101,38 @@ struct JoinOnExit {
     for (auto& t : threads)
       if (t.joinable()) t.join();
   }
+};
+
+// A greenrpc client calling add in a thread until stopped: the client a misbehaving peer must not
+// hold up. ok/failed count the calls; first_failure is the first failed call's outcome.
+struct BackgroundCaller {
+  explicit BackgroundCaller(greenrpc::Client& c) {
+    threads.emplace_back([this, &c] {
+      for (int i = 0; !stop && i < 1'000'000; ++i) {
+        std::string o = outcome_of([&] {
+          if (c.call(test_app::add, i, NumberInput{1}) != i + 1) throw std::runtime_error("wrong sum");
+        });
+        if (o == "ok") {
+          ++ok;
+        } else if (failed++ == 0) {
+          std::lock_guard lock(mutex);
+          first_failure = o;
+        }
+      }
+    });
+  }
+  void finish() {
+    stop = true;
+    for (auto& t : threads)
+      if (t.joinable()) t.join();
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  std::mutex mutex;
+  std::string first_failure;
+  std::vector<std::thread> threads;
+  JoinOnExit joiner{stop, threads};
 };
 
 // How the server ended each raw connection: "eof" (recv 0), "reset", "open" (still open after
