@@ -92,6 +92,12 @@ std::exception_ptr ClientConnection::connect() {
   const std::size_t attempts = std::max<std::size_t>(1, options_.connect_retries);
   std::string last;
   int last_code = 0;
+  auto gave_up = [&](std::size_t attempt) {
+    return std::make_exception_ptr(ConnectError("cannot connect to " + Endpoint{host_, port_}.to_string() + " after " +
+                                                    std::to_string(attempt) +
+                                                    (attempt == 1 ? " attempt: " : " attempts: ") + last,
+                                                last_code));
+  };
   for (std::size_t attempt = 1;; ++attempt) {
     std::exception_ptr error = connect_once();
     if (!error) {
@@ -120,14 +126,11 @@ std::exception_ptr ClientConnection::connect() {
     // and no retrying once every caller has given up.
     const Deadline latest = latest_waiting_deadline();
     const bool anyone_waiting = latest.time_point() != Clock::time_point::min() && !latest.expired();
-    if (closing_ || attempt >= attempts || !anyone_waiting)
-      return std::make_exception_ptr(ConnectError("cannot connect to " + Endpoint{host_, port_}.to_string() +
-                                                      " after " + std::to_string(attempt) +
-                                                      (attempt == 1 ? " attempt: " : " attempts: ") + last,
-                                                  last_code));
+    if (closing_ || attempt >= attempts || !anyone_waiting) return gave_up(attempt);
     // Parks only the writer fiber; calls queue meanwhile.
     pause_until(earliest(Deadline::after(backoff(options_, attempt)), latest));
     if (closing_) return std::make_exception_ptr(CancelledError("client is closed"));
+    if (latest_waiting_deadline().expired()) return gave_up(attempt);  // every caller gave up meanwhile
   }
 }
 
@@ -264,9 +267,10 @@ void ClientConnection::writer_loop() {
         continue;  // closing_ and abandoned calls are looked at again
       }
       if (std::exception_ptr error = connect()) {
-        // Nothing was sent: every queued call fails with the connect error.
+        // Nothing was sent: every queued call fails with the connect error, or with its timeout
+        // when its deadline ended the back-off (its caller sees the same either way it races).
         batch.swap(outbox_);
-        for (auto& call : batch) fail(*call, error);
+        for (auto& call : batch) fail(*call, call->deadline.expired() ? deadline_failure(*call) : error);
         batch.clear();
         continue;
       }

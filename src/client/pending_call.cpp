@@ -32,6 +32,12 @@ void throw_remote_error(const std::string& line, const ErrorMap* errors) {
   throw RemoteError(std::move(code), std::move(message), line);
 }
 
+std::exception_ptr deadline_failure(const PendingCall& call) {
+  if (call.deadline_inherited)
+    return std::make_exception_ptr(DeadlineExceededError("call cut short: the calling request's deadline passed"));
+  return std::make_exception_ptr(TimeoutError("call timed out"));
+}
+
 const protocol::RespValue& await_reply(PendingCall& call) {
   struct Abandon {  // the caller stops waiting (timeout, cancellation): the I/O loop skips the call
     PendingCall& c;
@@ -40,10 +46,7 @@ const protocol::RespValue& await_reply(PendingCall& call) {
       if (armed) c.abandoned.store(true, std::memory_order_relaxed);
     }
   } abandon{call};
-  if (!call.done->wait(call.deadline)) {
-    if (call.deadline_inherited) throw DeadlineExceededError("call cut short: the calling request's deadline passed");
-    throw TimeoutError("call timed out");
-  }
+  if (!call.done->wait(call.deadline)) std::rethrow_exception(deadline_failure(call));
   abandon.armed = false;
   if (call.failure) std::rethrow_exception(call.failure);
   if (call.reply.type == protocol::RespValue::Type::error) throw_remote_error(call.reply.str, call.errors.get());

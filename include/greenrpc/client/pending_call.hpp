@@ -42,6 +42,9 @@ struct PendingCall {
   std::atomic<bool> abandoned{false};
 };
 
+// The exception a call whose deadline has passed ends with: TimeoutError for its own timeout,
+// DeadlineExceededError when the calling request's deadline was the tighter.
+std::exception_ptr deadline_failure(const PendingCall& call);
 // Waits for the call until its deadline; returns its reply or throws its failure, TimeoutError,
 // or the exception an error reply maps to.
 const protocol::RespValue& await_reply(PendingCall& call);
