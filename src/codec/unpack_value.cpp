@@ -8,6 +8,7 @@
 
 #include "greenrpc/codec/decode_error.hpp"
 #include "greenrpc/codec/detail/msgpack_scan.hpp"
+#include "greenrpc/codec/tree_memory.hpp"
 
 namespace greenrpc::codec {
 
@@ -26,7 +27,9 @@ msgpack::object unpack_value(msgpack::zone& zone, std::string_view bytes, const 
     // (at most one 16-byte object per input byte, one 32-byte pair per two) whatever the headers
     // say, and by max_tree_bytes, counted by the walk before anything is built.
     const bool copied = payloads == Payloads::copied;
-    detail::check_tree_size(detail::check_well_formed(bytes, limits), copied, limits);
+    const detail::ScanResult scan = detail::check_well_formed(bytes, limits);
+    detail::check_tree_size(scan, copied, limits);
+    if (limits.tree_memory) limits.tree_memory->reserve(detail::tree_bytes(scan, copied));
     const std::size_t size = bytes.size();
     const msgpack::unpack_limit limit(std::min(limits.max_array, size), std::min(limits.max_map, size / 2),
                                       limits.max_str, limits.max_bin, limits.max_ext, limits.max_depth);

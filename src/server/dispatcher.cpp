@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "builtin_commands.hpp"
+#include "greenrpc/codec/decode_error.hpp"
 #include "greenrpc/rpc/error_codes.hpp"
 #include "greenrpc/runtime/fiber_deadline.hpp"
 #include "greenrpc/runtime/log.hpp"
@@ -242,7 +243,9 @@ AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, R
                          connection_.tls);
   context.set_deadline(deadline);
   const auto args = request.to_message_handler ? elements : elements.subspan(1);
-  HandlerCall call{args, connection_, context, core_.options().decode_limits, scratch_, reply};
+  codec::DecodeLimits limits = core_.options().decode_limits;
+  limits.tree_memory = this;  // trees built for the arguments count against the client memory budget
+  HandlerCall call{args, connection_, context, limits, scratch_, reply};
   // The handler's waits, the calls it makes, the fibers it spawns and its run_blocking jobs
   // inherit the deadline and end with the token.
   if (token_->cancelled()) token_ = CancelToken::create();
@@ -252,9 +255,17 @@ AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, R
   running_since_ = request.arrived;  // no clock read of its own on the hot path
   metrics_.add_in_flight(1);
   route->command->handler(call);  // never throws: failures become error replies
+  tree_bytes_ = 0;  // the arguments, trees included, are gone with the call
   metrics_.add_in_flight(-1);
   running_command_ = {};
   return AfterReply::keep_open;
+}
+
+void Dispatcher::reserve(std::size_t bytes) {
+  tree_bytes_ += bytes;
+  if (memory_grew_ && !memory_grew_())
+    throw codec::DecodeError::limit_exceeded("msgpack object tree of " + std::to_string(bytes) +
+                                             " bytes refused: client memory budget exceeded");
 }
 
 }  // namespace greenrpc

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "decoded_request.hpp"
 #include "heap_bytes.hpp"
 #include "server_metrics.hpp"
+#include "greenrpc/codec/tree_memory.hpp"
 #include "greenrpc/rpc/reply_encoder.hpp"
 #include "greenrpc/runtime/cancel_token.hpp"
 #include "greenrpc/server/connection_info.hpp"
@@ -26,7 +28,7 @@ class HmacKey;
 // What the connection does once the reply is out.
 enum class AfterReply { keep_open, close };
 
-class Dispatcher {
+class Dispatcher : private codec::TreeMemory {
  public:
   // One per connection. `commands` is the worker's counter of commands run, `metrics` its
   // request metrics.
@@ -57,7 +59,12 @@ class Dispatcher {
   std::string describe_running(Clock::time_point now) const;
   // The reused buffer of encoded results (a large reply's bytes are written from it): its size
   // for the client memory budget, and its release once a large reply is out.
-  std::size_t memory_bytes() const noexcept { return heap_bytes(scratch_); }
+  // Also the msgpack object trees the running request's arguments built (msgpack::object
+  // parameters, a msgpack::object message), charged before each is built.
+  std::size_t memory_bytes() const noexcept { return heap_bytes(scratch_) + tree_bytes_; }
+  // Called after a tree was charged: the connection reports its memory to the budget and says
+  // whether it is still served (false: the budget evicted it, and the tree is not built).
+  void on_memory_grew(std::function<bool()> still_served) { memory_grew_ = std::move(still_served); }
   void release_large_buffers() {
     if (scratch_.capacity() > 64 * 1024) std::string().swap(scratch_);
   }
@@ -84,7 +91,12 @@ class Dispatcher {
   bool peer_labels_;               // MetricsOptions::peer_labels, with metrics on
   bool signature_refused_ = false;  // this request's signature was refused (metrics, warning)
   static bool peer_labels(const ServerCore& core) noexcept;
+  // codec::TreeMemory: charges a tree the running request is about to build.
+  void reserve(std::size_t bytes) override;
+
   std::string scratch_;  // reused buffer for encoded results
+  std::size_t tree_bytes_ = 0;  // trees built for the running request's arguments
+  std::function<bool()> memory_grew_;
   bool refusing_ = false;
   // The running handler's cancellation (one per connection, replaced once cancelled) and what
   // runs since when.

@@ -34,6 +34,12 @@ FramedConnection::FramedConnection(Worker& worker, std::unique_ptr<ByteStream> s
   info_.id = id;
   info_.peer = stream_->peer();
   info_.worker = worker.index();
+  // A tree a handler's arguments are about to build is charged at once: the budget may evict
+  // this connection (or the largest) before the tree exists.
+  dispatcher_.on_memory_grew([this] {
+    account();
+    return evicted_.empty();
+  });
 }
 
 FramedConnection::~FramedConnection() {

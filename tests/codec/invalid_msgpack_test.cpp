@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include "greenrpc/codec/decode.hpp"
 #include "greenrpc/codec/encode.hpp"
 #include "greenrpc/codec/object_handle_reader.hpp"
+#include "greenrpc/codec/tree_memory.hpp"
 
 namespace {
 
@@ -151,6 +153,43 @@ TEST(Limits, ObjectTreesAreBoundedByMaxTreeBytes) {
     // Typed decoding builds no tree: the bound does not apply to it.
     limits.max_tree_bytes = 0;
     EXPECT_EQ(decode<std::vector<int>>(input, limits).size(), 1000u);
+}
+
+// Records each tree's size and refuses any past `allowance` in total (a server's memory budget).
+struct CountingTreeMemory final : greenrpc::codec::TreeMemory {
+    std::vector<std::size_t> told;
+    std::size_t allowance = SIZE_MAX;
+    void reserve(std::size_t bytes) override {
+        told.push_back(bytes);
+        std::size_t total = 0;
+        for (std::size_t b : told) total += b;
+        if (total > allowance) throw DecodeError::limit_exceeded("over the allowance");
+    }
+};
+
+TEST(Limits, TreeMemoryIsToldEachTreesSizeBeforeItIsBuiltAndMayRefuseIt) {
+    CountingTreeMemory memory;
+    DecodeLimits limits;
+    limits.tree_memory = &memory;
+    // Two msgpack values in one argument: two trees, each charged as max_tree_bytes counts it.
+    using Pair = std::vector<msgpack::object_handle>;
+    const std::string input = encode(std::make_tuple(std::vector<int>(100, 1), std::string(300, 'x')));
+    const Pair pair = decode<Pair>(input, limits);
+    ASSERT_EQ(pair.size(), 2u);
+    EXPECT_EQ(memory.told, (std::vector<std::size_t>{101 * sizeof(msgpack::object), sizeof(msgpack::object) + 300}));
+    // Refused: the decode fails with the refusal, and the typed decoding beside it is not charged.
+    memory.told.clear();
+    memory.allowance = 101 * sizeof(msgpack::object);
+    try {
+        (void)decode<Pair>(input, limits);
+        ADD_FAILURE() << "the second tree was built past the allowance";
+    } catch (const DecodeError& e) {
+        EXPECT_EQ(e.message(), "item 1: over the allowance");  // the second tree, where it was refused
+    }
+    EXPECT_EQ(memory.told.size(), 2u);
+    memory.told.clear();
+    EXPECT_EQ(decode<std::vector<int>>(encode(std::vector<int>(100, 1)), limits).size(), 100u);
+    EXPECT_TRUE(memory.told.empty());
 }
 
 TEST(Limits, DeepNestingIsRejected) {

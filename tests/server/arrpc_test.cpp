@@ -4,6 +4,7 @@
 // test_arrpc.py) covers the wire from outside: signing, framing, limits, TLS, metrics.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <sstream>
@@ -225,6 +226,47 @@ TEST(Arrpc, AMessageThatCrossesTheDrainIsAnsweredShuttingDown) {
   EXPECT_EQ(peer.read_string(), "arrpc.error.RpcException: SHUTTING_DOWN the server is stopping: this request did not run");
   EXPECT_TRUE(peer.closes());
   stopper.join();
+}
+
+// A message of n positive fixints in one array32: n + 5 bytes on the wire, a msgpack object tree
+// of about 16 bytes per element once built.
+std::string fixint_array(std::uint32_t n) {
+  std::string bytes = "\xdd";
+  for (int shift : {24, 16, 8, 0}) bytes.push_back(static_cast<char>((n >> shift) & 0xff));
+  bytes.append(n, '\x01');
+  return bytes;
+}
+
+TEST(Arrpc, AMessagesObjectTreeIsChargedToTheClientMemoryBudgetBeforeItIsBuilt) {
+  // 1 byte on the wire becomes ~16 bytes of tree: a 512 KiB message would build an 8 MiB tree,
+  // twice this server's whole client memory budget. It is charged before it is built, so the
+  // budget evicts the connection instead; a smaller message and the other connections are served.
+  greenrpc::App app;
+  std::atomic<int> built{0};
+  app.message_handler([&built](msgpack::object message) {
+    ++built;
+    return message.type == msgpack::type::ARRAY ? message.via.array.size : 0u;
+  });
+  greenrpc::ServerOptions o = options();
+  o.client_memory_budget = 4u << 20;
+  greenrpc::Server server = app.start_background(o);
+  ArrpcPeer bystander(server.port());
+  EXPECT_EQ(bystander.call<std::uint32_t>(std::vector<int>{7}), 1u);
+
+  ArrpcPeer small(server.port());
+  small.send(fixint_array(64 * 1024));  // a 1 MiB tree: within the budget
+  auto reply = small.read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->get().as<std::uint32_t>(), 64u * 1024);
+
+  ArrpcPeer large(server.port());
+  large.send(fixint_array(512 * 1024));
+  EXPECT_EQ(large.read_string(), "arrpc.error.RpcException: client memory budget exceeded: this connection held the most buffered bytes");
+  EXPECT_TRUE(large.closes());
+  EXPECT_EQ(built.load(), 2) << "the 8 MiB tree was built before the budget saw it";  // the bystander's and the small one
+
+  EXPECT_EQ(bystander.call<std::uint32_t>(std::vector<int>{7, 8}), 2u);
+  EXPECT_EQ(small.call<std::uint32_t>(std::vector<int>{1, 2, 3}), 3u);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 namespace greenrpc::codec {
 
+class TreeMemory;
+
 /// Bounds enforced while unpacking ONE msgpack value (one request argument).
 ///
 /// They are handed to msgpack::unpack as a msgpack::unpack_limit, so a hostile
@@ -25,6 +27,10 @@ struct DecodeLimits {
     /// msgpack-cxx's own adaptors or a user's value_reader. Without it a small input of many tiny
     /// values (one byte each) costs ~16 bytes of tree per input byte.
     std::size_t max_tree_bytes = 64u << 20;
+    /// Told each tree's size (as max_tree_bytes counts it) before the tree is built, and may
+    /// refuse it: a server charges trees to its client memory budget this way. Not owned; null:
+    /// nobody is told.
+    TreeMemory* tree_memory = nullptr;
 };
 
 }  // namespace greenrpc::codec

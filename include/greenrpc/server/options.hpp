@@ -58,8 +58,10 @@ struct ServerOptions {
   // maxmemory-clients, off there). Over it, the connection holding the most is closed first with
   // "-ERR client memory budget exceeded"; the others keep being served. Server-wide: the
   // workers share one total, and the worker holding the largest connection evicts it. Buffers
-  // count by their allocated size (they grow by doubling, up to the
-  // limits above). 512 MiB: seven maximal requests at once, or about 50 KB per connection for
+  // count by their allocated size (they grow by doubling, up to the limits above), and so do the
+  // msgpack object trees a running request's arguments build (a msgpack::object parameter or
+  // message, ~16 bytes per input value): charged before they are built, so a small message of
+  // many tiny values is evicted rather than allocated. 512 MiB: seven maximal requests at once, or about 50 KB per connection for
   // 10,000 ordinary ones.
   std::size_t client_memory_budget = 512u << 20;
   // A reply that cannot be written within this time closes the connection (slow readers).
