@@ -68,7 +68,12 @@ void throw_integer_out_of_range(const msgpack::object& received, std::string_vie
     const bool below = received.type == msgpack::type::NEGATIVE_INTEGER && received.via.i64 < min;
     const std::string value =
         received.type == msgpack::type::NEGATIVE_INTEGER ? to_text(received.via.i64) : to_text(received.via.u64);
-    std::string detail = got(expected_type, value);
+    throw_integer_out_of_range(below, value, expected_type, min, max);
+}
+
+void throw_integer_out_of_range(bool below, std::string_view value, std::string_view expected_type, std::int64_t min,
+                                std::uint64_t max) {
+    std::string detail = got(expected_type, std::string(value));
     if (below)
         throw DecodeError::validation("ensure this value is greater than or equal to " + to_text(min),
                                       "value_error.number.not_ge", expected_type, "int", std::move(detail));

@@ -3,6 +3,8 @@
 
 #include <cstddef>
 
+#include "greenrpc/codec/coercion.hpp"
+
 namespace greenrpc::codec {
 
 class TreeMemory;
@@ -31,6 +33,9 @@ struct DecodeLimits {
     /// refuse it: a server charges trees to its client memory budget this way. Not owned; null:
     /// nobody is told.
     TreeMemory* tree_memory = nullptr;
+    /// How strictly scalars must match their C++ types (codec/coercion.hpp): strict, or also
+    /// what pydantic 1 (Tino's server) accepts, such as "5" or 5.0 for an int.
+    Coercion coercion = Coercion::strict;
 };
 
 }  // namespace greenrpc::codec

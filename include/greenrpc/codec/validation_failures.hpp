@@ -25,6 +25,11 @@ namespace greenrpc::codec {
                                              std::string_view expected_type, std::int64_t min,
                                              std::uint64_t max);
 
+/// The same for an integer written out (`below`: under min rather than over max), such as one
+/// beyond 64 bits that Coercion::pydantic read from a string.
+[[noreturn]] void throw_integer_out_of_range(bool below, std::string_view value, std::string_view expected_type,
+                                             std::int64_t min, std::uint64_t max);
+
 /// A finite number too large for the target floating type (not_le / not_ge of its limit).
 [[noreturn]] void throw_number_out_of_range(double received, std::string_view expected_type);
 
