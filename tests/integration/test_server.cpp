@@ -1,7 +1,7 @@
 // The server the integration tests talk to with real peers (redis-py, redis-cli, raw sockets).
 //
 //   test_server [--port N] [--host H] [--workers N] [--max-bulk N] [--max-array N]
-//               [--max-inline N] [--max-clients N] [--no-echo] [--ignore-stdin]
+//               [--max-inline N] [--max-clients N] [--no-echo] [--ignore-stdin] [--coerce-like-pydantic]
 //               [--tls-cert F --tls-key F [--tls-ca F] [--tls-require-client-cert]
 //                [--tls-port N] [--tls-accept-plaintext]] [--metrics-port N]
 //
@@ -196,6 +196,8 @@ int main(int argc, char** argv) {
     std::size_t v = 0;
     if (arg == "--no-echo") {
       with_echo = false;
+    } else if (arg == "--coerce-like-pydantic") {
+      options.decode_limits.coercion = greenrpc::codec::Coercion::pydantic;
     } else if (arg == "--ignore-stdin") {
       watch_stdin = false;
     } else if (arg == "--host") {

@@ -93,6 +93,9 @@ struct ServerOptions {
   // a stop begins, while connections drain. Server::metrics_port() tells the port.
   MetricsOptions metrics{};
   protocol::ProtocolLimits protocol_limits{};
+  // Bounds on each argument's msgpack, and how strictly scalars must match their types:
+  // decode_limits.coercion = codec::Coercion::pydantic converts as Tino's server does ("5" for
+  // an int). Its tree_memory is the server's own (the client memory budget): leave it null.
   codec::DecodeLimits decode_limits{};
   std::size_t fiber_stack_size = GuardedStackPool::kDefaultStackSize;
   // An idle connection (nothing buffered, nothing running) gives its fiber and stack back and
