@@ -4,7 +4,8 @@
 //
 // Invariants: decode either succeeds or throws codec::DecodeError (anything else escaping is an
 // uncaught exception, which libFuzzer reports); on success, encoding the value and decoding it
-// again gives the same value, and that second encoding is byte for byte the first.
+// again gives the same value, and that second encoding is byte for byte the first. The same input
+// is also decoded with Coercion::pydantic (fuzz_coerced).
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -41,6 +42,29 @@ using greenrpc::codec::encode;
 constexpr DecodeLimits kLimits{.max_depth = 12, .max_array = 128, .max_map = 64, .max_str = 1024, .max_bin = 1024,
                                .max_ext = 64};
 
+// Coercion::pydantic accepts everything strict mode accepts, with the same value, and what it
+// makes of the rest is a valid T (it re-encodes to something strict mode reads).
+template <typename T>
+void fuzz_coerced(std::string_view input, const std::optional<T>& strict) {
+  DecodeLimits lax = kLimits;
+  lax.coercion = greenrpc::codec::Coercion::pydantic;
+  std::optional<T> value;
+  try {
+    value = decode<T>(input, lax);
+  } catch (const DecodeError& e) {
+    FUZZ_CHECK(!e.message().empty());
+    FUZZ_CHECK(!strict && "pydantic coercion refuses a value strict decoding accepts");
+    return;
+  }
+  if (strict && *strict == *strict) FUZZ_CHECK(*value == *strict);
+  try {
+    (void)decode<T>(encode(*value));
+  } catch (const DecodeError& e) {
+    std::fprintf(stderr, "re-decoding a coerced value failed: %s\n", e.what());
+    FUZZ_CHECK(!"a coerced value re-encodes to something strictly decodable");
+  }
+}
+
 template <typename T>
 void fuzz_decode(std::string_view input) {
   T value;
@@ -48,8 +72,10 @@ void fuzz_decode(std::string_view input) {
     value = decode<T>(input, kLimits);
   } catch (const DecodeError& e) {
     FUZZ_CHECK(!e.message().empty());
+    fuzz_coerced<T>(input, std::nullopt);
     return;
   }
+  fuzz_coerced<T>(input, value);
   const std::string first = encode(value);
   T again;
   try {
