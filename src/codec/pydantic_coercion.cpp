@@ -16,17 +16,19 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// What int() and float() strip around a number: ASCII whitespace, and for str also the separators
-// U+001C-U+001F, which Python counts as whitespace too (other Unicode spaces are not handled).
-bool is_python_space(char c, bool text) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || (text && c >= '\x1c' && c <= '\x1f');
-}
+// What int() and float() strip around a number: ASCII whitespace (Python also maps Unicode spaces
+// such as U+00A0 to it, which is not done here; U+001C-U+001F it refuses).
+bool is_python_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
 
-std::string_view stripped(std::string_view s, bool text) {
-    while (!s.empty() && is_python_space(s.front(), text)) s.remove_prefix(1);
-    while (!s.empty() && is_python_space(s.back(), text)) s.remove_suffix(1);
+std::string_view stripped(std::string_view s) {
+    while (!s.empty() && is_python_space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_python_space(s.back())) s.remove_suffix(1);
     return s;
 }
+
+// pydantic 1.10's int_validator refuses a str or bytes longer than this before calling int()
+// (Python's limit on int() of long strings).
+constexpr std::size_t kMaxStrInt = 4300;
 
 // A STR or BIN payload (bytes: Python's int(b"12") and float(b"1.5") read them too).
 std::optional<std::string_view> text_of(const msgpack::object& in) {
@@ -66,9 +68,10 @@ msgpack::object integer_object(bool negative, std::uint64_t magnitude) {
 constexpr std::uint64_t kNegativeLimit = std::uint64_t{1} << 63;  // the magnitude of INT64_MIN
 
 // Python's int(text), base 10: nullopt when it raises ValueError.
-std::optional<msgpack::object> python_int(std::string_view s, bool text, std::int64_t min, std::uint64_t max,
+std::optional<msgpack::object> python_int(std::string_view s, std::int64_t min, std::uint64_t max,
                                           std::string_view type) {
-    s = stripped(s, text);
+    if (s.size() > kMaxStrInt) return std::nullopt;
+    s = stripped(s);
     std::size_t i = 0;
     bool negative = false;
     if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
@@ -101,8 +104,8 @@ bool equals_ignoring_case(std::string_view a, std::string_view lower) {
 }
 
 // Python's float(text): nullopt when it raises ValueError.
-std::optional<double> python_float(std::string_view s, bool text) {
-    s = stripped(s, text);
+std::optional<double> python_float(std::string_view s) {
+    s = stripped(s);
     std::size_t i = 0;
     bool negative = false;
     if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
@@ -126,7 +129,8 @@ std::optional<double> python_float(std::string_view s, bool text) {
         if (i < s.size() && (s[i] == '+' || s[i] == '-')) exponent_negative = s[i++] == '-';
         std::string exponent_digits;
         if (!digit_part(s, i, exponent_digits)) return std::nullopt;
-        for (char c : exponent_digits) exponent = std::min(exponent * 10 + (c - '0'), 100'000L);  // saturates
+        // Saturates far past any digit string's own length, so the sign of the order below holds.
+        for (char c : exponent_digits) exponent = std::min(exponent * 10 + (c - '0'), 1'000'000'000'000'000L);
         if (exponent_negative) exponent = -exponent;
     }
     if (i != s.size()) return std::nullopt;
@@ -199,7 +203,7 @@ msgpack::object coerce_integer(const msgpack::object& in, std::int64_t min, std:
         }
         case msgpack::type::STR:
         case msgpack::type::BIN: {
-            if (auto value = python_int(*text_of(in), in.type == msgpack::type::STR, min, max, type)) return *value;
+            if (auto value = python_int(*text_of(in), min, max, type)) return *value;
             return in;
         }
         default: return in;
@@ -214,7 +218,7 @@ msgpack::object coerce_float(const msgpack::object& in) {
         return out;
     }
     if (const auto text = text_of(in)) {
-        if (const auto value = python_float(*text, in.type == msgpack::type::STR)) {
+        if (const auto value = python_float(*text)) {
             out.via.f64 = *value;
             return out;
         }

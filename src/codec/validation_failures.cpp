@@ -7,6 +7,7 @@
 #include <string>
 
 #include "greenrpc/codec/decode_error.hpp"
+#include "greenrpc/codec/detail/pydantic_coercion.hpp"
 #include "greenrpc/codec/error_location.hpp"
 #include "greenrpc/codec/type_name.hpp"
 
@@ -82,13 +83,13 @@ void throw_integer_out_of_range(bool below, std::string_view value, std::string_
 }
 
 void throw_number_out_of_range(double received, std::string_view expected_type) {
-    // The limit as Python's repr() writes a float (shortest round trip: 3.4028234663852886e+38).
+    // The limit as Python's repr() writes a float: 3.4028234663852886e+38.
     const double limit = std::numeric_limits<float>::max();
-    std::string detail = got(expected_type, to_text(received));
+    std::string detail = got(expected_type, detail::python_float_repr(received));
     if (received < 0)
-        throw DecodeError::validation("ensure this value is greater than or equal to " + to_text(-limit),
+        throw DecodeError::validation("ensure this value is greater than or equal to " + detail::python_float_repr(-limit),
                                       "value_error.number.not_ge", expected_type, "float", std::move(detail));
-    throw DecodeError::validation("ensure this value is less than or equal to " + to_text(limit),
+    throw DecodeError::validation("ensure this value is less than or equal to " + detail::python_float_repr(limit),
                                   "value_error.number.not_le", expected_type, "float", std::move(detail));
 }
 

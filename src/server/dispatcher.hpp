@@ -91,8 +91,11 @@ class Dispatcher : private codec::TreeMemory {
   bool peer_labels_;               // MetricsOptions::peer_labels, with metrics on
   bool signature_refused_ = false;  // this request's signature was refused (metrics, warning)
   static bool peer_labels(const ServerCore& core) noexcept;
-  // codec::TreeMemory: charges a tree the running request is about to build.
+  // codec::TreeMemory: charges a tree the running request is about to build; the trees a decode
+  // dropped are given back (counted at the connection's next account()).
   void reserve(std::size_t bytes) override;
+  std::size_t reserved() const noexcept override { return tree_bytes_; }
+  void release_to(std::size_t mark) noexcept override { tree_bytes_ = mark; }
 
   std::string scratch_;  // reused buffer for encoded results
   std::size_t tree_bytes_ = 0;  // trees built for the running request's arguments

@@ -18,11 +18,13 @@ Int64 = conint(ge=-2**63, le=2**63 - 1)
 # command, argument name in Tino's location, pydantic model of the refused/accepted argument,
 # the command's result from pydantic's value, and the values to try.
 CASES = [
-    ("half", 0, float, lambda d: d / 2, ["3", True, "1e3", " 2.5 ", "1_000.5", "x", "", [1]]),
+    ("half", 0, float, lambda d: d / 2, ["3", True, "1e3", " 2.5 ", "1_000.5", "x", "", [1], "\x1c1.5",
+                                          "1e400", "0." + "0" * 500 + "1e400"]),
     ("negate", 0, bool, lambda b: not b, ["yes", "OFF", 0, 1, 1.0, "maybe", 2, 0.5]),
     ("inc_u8", "value", UInt8, lambda v: v + 1, ["255", "256", 3.7, "-1", True, " 9 ", "0x1"]),
     ("int64_identity", 0, Int64, lambda v: v,
-     ["9223372036854775807", "9223372036854775808", "-9223372036854775808", 1e19, -2.5]),
+     ["9223372036854775807", "9223372036854775808", "-9223372036854775808", 1e19, -2.5,
+      "\x1c12", "12\x1d", " " * 4299 + "1", " " * 4300 + "1", "1" + "0" * 5000]),
     ("sum_list", "values", List[Int32], sum, [["1", 2.0, True], ["1", "y"], [" 4 ", -1.5]]),
     ("echo", 0, str, lambda s: s, [5, -3, 1.0, 1e16, 0.1, 1e-05, True, False, [1], None]),
     ("bytes_len", 0, bytes, len, [12345, 0.5, True, [1]]),

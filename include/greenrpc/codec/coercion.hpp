@@ -17,7 +17,8 @@ namespace greenrpc::codec {
 /// - std::string and Bytes: from an integer, a float (as Python's repr() writes it: 1.0 -> "1.0",
 ///   1e16 -> "1e+16") or a bool ("True", "False").
 /// Strings given as BIN are read as their bytes. Not done: Unicode digits and spaces in numbers
-/// (ASCII only), enums from anything but an integer, containers from other container shapes.
+/// (ASCII only), enums from anything but an integer, containers from other container shapes,
+/// and types read through msgpack-cxx's adaptors or a user's value_reader.
 enum class Coercion { strict, pydantic };
 
 }  // namespace greenrpc::codec

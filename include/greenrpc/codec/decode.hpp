@@ -17,6 +17,7 @@
 #include "greenrpc/codec/scalar_readers.hpp"
 #include "greenrpc/codec/struct_reader.hpp"
 #include "greenrpc/codec/unpack_value.hpp"
+#include "greenrpc/codec/tree_memory.hpp"
 #include "greenrpc/codec/value_reader.hpp"
 
 namespace greenrpc::codec {
@@ -31,6 +32,7 @@ namespace greenrpc::codec {
 /// against the bytes left before anything is allocated for it.
 template <typename T>
 void decode_into(std::string_view msgpack_bytes, T& out, const DecodeLimits& limits = {}) {
+    const std::size_t trees_before = limits.tree_memory ? limits.tree_memory->reserved() : 0;
     detail::MsgpackCursor cursor(msgpack_bytes, limits);
     try {
         detail::read_from_cursor(cursor, out);
@@ -49,6 +51,8 @@ void decode_into(std::string_view msgpack_bytes, T& out, const DecodeLimits& lim
             // holds one view per field it declares), and that read's failure is the one thrown.
             detail::MsgpackCursor ordered(msgpack_bytes, limits);
             ordered.use_declaration_order();
+            // The trees the first read built are replaced by this read's: charged once.
+            if (limits.tree_memory) limits.tree_memory->release_to(trees_before);
             try {
                 detail::read_from_cursor(ordered, out);
                 // It succeeded: the first read failed on a repeated key's earlier value, which

@@ -8,6 +8,7 @@
 #include <msgpack.hpp>
 
 #include "greenrpc/codec/detail/msgpack_cursor.hpp"
+#include "greenrpc/codec/tree_memory.hpp"
 #include "greenrpc/codec/unpack_value.hpp"
 #include "greenrpc/codec/value_reader.hpp"
 
@@ -23,6 +24,7 @@ void read_through_value_reader(MsgpackCursor& cursor, T& out) {
         return;
     }
     const std::string_view bytes = cursor.skip_value();
+    const TemporaryTrees tree(cursor.limits().tree_memory);  // gone with `zone`
     msgpack::zone zone(decode_zone_chunk_size(bytes.size()));
     read_value(unpack_value(zone, bytes, cursor.limits()), out);
 }
