@@ -254,10 +254,15 @@ AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, R
   running_command_ = route->command->info->name;
   running_since_ = request.arrived;  // no clock read of its own on the hot path
   metrics_.add_in_flight(1);
+  struct RunEnds {  // even if writing an error reply throws (bad_alloc)
+    Dispatcher& d;
+    ~RunEnds() {
+      d.tree_bytes_ = 0;  // the arguments, trees included, are gone with the call
+      d.metrics_.add_in_flight(-1);
+      d.running_command_ = {};
+    }
+  } run_ends{*this};
   route->command->handler(call);  // never throws: failures become error replies
-  tree_bytes_ = 0;  // the arguments, trees included, are gone with the call
-  metrics_.add_in_flight(-1);
-  running_command_ = {};
   return AfterReply::keep_open;
 }
 
