@@ -452,3 +452,31 @@ TEST_F(ServerMetricsTest, PromtoolAcceptsAScrapeWithServerAndClientSeries) {
   const auto check = test_support::promtool_check(body);
   EXPECT_TRUE(check.accepted) << check.output << "\n--- scrape ---\n" << body;
 }
+
+TEST_F(ServerMetricsTest, ClientMakesNoConnectAttemptOnceEveryCallerHasGivenUp) {
+  // The reconnect back-off ends at the latest waiting caller's deadline; if that caller has given
+  // up by then, nobody is left to connect for: the client must not try again (nor hand the caller
+  // a connect error instead of its timeout). Counted by greenrpc_client_connect_failures_total.
+  start(metrics_server());  // serves the endpoint the client shares
+  std::uint16_t closed = 0;
+  ::close(test_support::listen_loopback(closed));  // a port nothing listens on: refused at once
+  greenrpc::ClientOptions copts;
+  copts.metrics.enabled = true;
+  copts.metrics.port = server.metrics_port();
+  copts.connect_retries = 10;
+  copts.retry_backoff = 2000ms;  // 1-3 s pauses with jitter
+  copts.retry_backoff_max = 2000ms;
+  greenrpc::Client client("127.0.0.1", closed, copts);
+  const std::string target = label("target", "127.0.0.1:" + std::to_string(closed));
+  EXPECT_THROW(client.call(greenrpc::CallOptions{.timeout = 100ms}, test_app::add, 1, NumberInput{1}),
+               greenrpc::TimeoutError);
+  std::this_thread::sleep_for(300ms);  // the pause ended at 100 ms, when the caller gave up
+  EXPECT_EQ(sum_of(scrape(server.metrics_port()), "greenrpc_client_connect_failures_total", {target}), 1)
+      << "a connect attempt was made for a caller that had given up";
+  // A new caller starts a new attempt at once.
+  EXPECT_THROW(client.call(greenrpc::CallOptions{.timeout = 100ms}, test_app::add, 1, NumberInput{1}),
+               greenrpc::TimeoutError);
+  EXPECT_TRUE(wait_until(
+      [&] { return sum_of(scrape(server.metrics_port()), "greenrpc_client_connect_failures_total", {target}) == 2; },
+      3000ms));
+}
