@@ -5,7 +5,10 @@
 //
 // Memory: decode() unpacks the value's bytes once, straight into the handle's zone (payloads
 // copied, no second deep copy), after a walk that counts the tree: at most max_tree_bytes
-// (DecodeLimits, 64 MiB by default), else a DecodeError naming the bound.
+// (DecodeLimits, 64 MiB by default), else a DecodeError naming the bound. On a server the tree
+// is also charged to the client memory budget before it is built (DecodeLimits::tree_memory),
+// until the handler's call ends: a handle the handler keeps beyond its call (in connection state,
+// say) is the handler's memory from then on, no longer counted.
 #include <memory>
 #include <string>
 #include <string_view>
