@@ -22,6 +22,27 @@
 
 namespace greenrpc::codec {
 
+namespace detail {
+
+/// True when T holds no map-shaped struct at any depth (scalars, and optionals, sequences, sets,
+/// fixed arrays and maps of them): its fields are met in the same order whichever way it is
+/// read, so a failure needs no second read in declaration order. False when unsure.
+template <typename T>
+constexpr bool read_order_is_declaration_order() {
+    if constexpr (scalar_value<T>) {
+        return true;
+    } else if constexpr (optional_type<T> || sequence_type<T> || set_type<T> || fixed_array_type<T>) {
+        return read_order_is_declaration_order<typename T::value_type>();
+    } else if constexpr (map_type<T>) {
+        return read_order_is_declaration_order<typename T::key_type>() &&
+               read_order_is_declaration_order<typename T::mapped_type>();
+    } else {
+        return false;
+    }
+}
+
+}  // namespace detail
+
 /// Decodes `msgpack_bytes` (exactly one msgpack value) into `out`.
 /// Throws DecodeError: invalid_msgpack or validation (see DecodeError).
 ///
@@ -45,6 +66,7 @@ void decode_into(std::string_view msgpack_bytes, T& out, const DecodeLimits& lim
             // comes first in it: the rest is walked (allocation-free) before the validation error
             // goes out.
             detail::check_well_formed(msgpack_bytes, limits);
+            if constexpr (detail::read_order_is_declaration_order<T>()) throw;
             // The cursor meets a struct's fields in the order they arrive; pydantic (so Tino)
             // reports the first failure in the order they are declared. Failures only: read again,
             // field by field in declaration order (bounded like the first read; each struct also
