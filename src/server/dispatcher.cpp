@@ -243,9 +243,7 @@ AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, R
                          connection_.tls);
   context.set_deadline(deadline);
   const auto args = request.to_message_handler ? elements : elements.subspan(1);
-  codec::DecodeLimits limits = core_.options().decode_limits;
-  limits.tree_memory = this;  // trees built for the arguments count against the client memory budget
-  HandlerCall call{args, connection_, context, limits, scratch_, reply};
+  HandlerCall call{args, connection_, context, limits_, scratch_, reply};
   // The handler's waits, the calls it makes, the fibers it spawns and its run_blocking jobs
   // inherit the deadline and end with the token.
   if (token_->cancelled()) token_ = CancelToken::create();
@@ -264,6 +262,12 @@ AfterReply Dispatcher::run(const DecodedRequest& request, bool signed_request, R
   } run_ends{*this};
   route->command->handler(call);  // never throws: failures become error replies
   return AfterReply::keep_open;
+}
+
+codec::DecodeLimits Dispatcher::handler_limits(const ServerCore& core, Dispatcher& self) noexcept {
+  codec::DecodeLimits limits = core.options().decode_limits;
+  limits.tree_memory = &self;  // trees built for the arguments count against the client memory budget
+  return limits;
 }
 
 void Dispatcher::reserve(std::size_t bytes) {

@@ -15,6 +15,7 @@
 #include "decoded_request.hpp"
 #include "heap_bytes.hpp"
 #include "server_metrics.hpp"
+#include "greenrpc/codec/limits.hpp"
 #include "greenrpc/codec/tree_memory.hpp"
 #include "greenrpc/rpc/reply_encoder.hpp"
 #include "greenrpc/runtime/cancel_token.hpp"
@@ -34,7 +35,12 @@ class Dispatcher : private codec::TreeMemory {
   // request metrics.
   Dispatcher(ServerCore& core, ConnectionInfo& connection, std::atomic<std::uint64_t>& commands,
              WorkerMetrics& metrics)
-      : core_(core), connection_(connection), commands_(commands), metrics_(metrics), peer_labels_(peer_labels(core)) {}
+      : core_(core),
+        connection_(connection),
+        commands_(commands),
+        metrics_(metrics),
+        peer_labels_(peer_labels(core)),
+        limits_(handler_limits(core, *this)) {}
 
   // A request as a sequence of elements: an optional envelope element (a msgpack map), the
   // command name, the arguments. Parses the envelope and calls dispatch().
@@ -97,6 +103,10 @@ class Dispatcher : private codec::TreeMemory {
   std::size_t reserved() const noexcept override { return tree_bytes_; }
   void release_to(std::size_t mark) noexcept override { tree_bytes_ = mark; }
 
+  // The server's decode limits, with trees built for the arguments charged to this connection
+  // (tree_memory = this): made once per connection, not per request.
+  static codec::DecodeLimits handler_limits(const ServerCore& core, Dispatcher& self) noexcept;
+  const codec::DecodeLimits limits_;
   std::string scratch_;  // reused buffer for encoded results
   std::size_t tree_bytes_ = 0;  // trees built for the running request's arguments
   std::function<bool()> memory_grew_;
