@@ -95,6 +95,21 @@ TEST(TlsArrpc, TheTlsPortServesArrpcAndResp) {
   EXPECT_EQ(again.call(kHello), std::make_tuple(kHello, std::string("TLSv1.3")));
 }
 
+// arrpc and RESP in the clear on `port`, each answered.
+void expect_plaintext_arrpc_and_resp(std::uint16_t port) {
+  ArrpcPeer plain(port);
+  EXPECT_EQ(plain.call<Reply>(kHello), std::make_tuple(kHello, std::string("none")));
+  test_support::RawSocket plain_resp(port);
+  EXPECT_EQ(plain_resp.call("*1\r\n$4\r\nPING\r\n"), "+PONG\r\n");
+}
+
+// arrpc over TLS on `port`, answered with the handshake's TLS version.
+void expect_arrpc_over_tls(std::uint16_t port) {
+  TlsArrpc secure(port);
+  ASSERT_EQ(secure.handshake(), "");
+  EXPECT_EQ(secure.call(kHello), std::make_tuple(kHello, std::string("TLSv1.3")));
+}
+
 // accept_plaintext: one port, four ways in. Breaks when the outer sniffer lists RESP alone beside
 // TLS (plaintext arrpc would be refused).
 TEST(TlsArrpc, AcceptPlaintextTakesArrpcAndRespWithAndWithoutTls) {
@@ -103,16 +118,11 @@ TEST(TlsArrpc, AcceptPlaintextTakesArrpcAndRespWithAndWithoutTls) {
   o.tls.accept_plaintext = true;
   greenrpc::Server server = app.start_background(o);
 
-  TlsArrpc secure(server.port());
-  ASSERT_EQ(secure.handshake(), "");
-  EXPECT_EQ(secure.call(kHello), std::make_tuple(kHello, std::string("TLSv1.3")));
+  expect_arrpc_over_tls(server.port());
   RawTlsClient secure_resp(server.port(), certs().pem("ca"));
   ASSERT_EQ(secure_resp.handshake(), "");
   EXPECT_EQ(secure_resp.call("*1\r\n$4\r\nPING\r\n"), "+PONG\r\n");
-  ArrpcPeer plain(server.port());
-  EXPECT_EQ(plain.call<Reply>(kHello), std::make_tuple(kHello, std::string("none")));
-  test_support::RawSocket plain_resp(server.port());
-  EXPECT_EQ(plain_resp.call("*1\r\n$4\r\nPING\r\n"), "+PONG\r\n");
+  expect_plaintext_arrpc_and_resp(server.port());
 }
 
 // tls.port: the plaintext port and the TLS port each serve both protocols.
@@ -122,13 +132,8 @@ TEST(TlsArrpc, ASeparateTlsPortAndThePlaintextPortServeBoth) {
   o.tls.port = 0;
   greenrpc::Server server = app.start_background(o);
   ASSERT_NE(server.tls_port(), server.port());
-  ArrpcPeer plain(server.port());
-  EXPECT_EQ(plain.call<Reply>(kHello), std::make_tuple(kHello, std::string("none")));
-  test_support::RawSocket plain_resp(server.port());
-  EXPECT_EQ(plain_resp.call("*1\r\n$4\r\nPING\r\n"), "+PONG\r\n");
-  TlsArrpc secure(server.tls_port());
-  ASSERT_EQ(secure.handshake(), "");
-  EXPECT_EQ(secure.call(kHello), std::make_tuple(kHello, std::string("TLSv1.3")));
+  expect_plaintext_arrpc_and_resp(server.port());
+  expect_arrpc_over_tls(server.tls_port());
 }
 
 // The handshake the sniffer runs inside TLS keeps TLS's deadline (counted from accept): a peer
